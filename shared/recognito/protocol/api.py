@@ -137,3 +137,41 @@ def _record(operation: str, status: int, seconds: float) -> None:
     metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=seconds * 1000)
     metrics.add_metric(name="Errors" if status >= 400 else "Successes", unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()
+
+
+def proxy_event(
+    body: str,
+    headers: Mapping[str, str],
+    *,
+    path: str = "/",
+    rid: str | None = None,
+    source_ip: str = "127.0.0.1",
+    stage: str = "local",
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, as API Gateway builds it for ``POST path``.
+
+    ``recognito serve`` and the tests build their events here, so handlers see exactly what they
+    see deployed.
+    """
+    rid = rid or str(uuid.uuid4())
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": "POST",
+        "headers": dict(headers),
+        "multiValueHeaders": {key: [value] for key, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": "POST",
+            "path": path,
+            "stage": stage,
+            "requestId": rid,
+            "identity": {"sourceIp": source_ip},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,1 @@
+"""Face collections: create, describe, list, delete, and their tags."""

@@ -1,0 +1,48 @@
+"""TagResource, UntagResource and ListTagsForResource.
+
+Tags live with their resource's record; a resource is found from its ARN. Collections carry tags
+today; projects, project versions and stream processors join as they are built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recognito.collections.service import get_collection
+from recognito.errors import InvalidParameterException, ServiceQuotaExceededException
+from recognito.storage import CollectionRecord
+
+MAX_TAGS = 50
+
+
+def _resource(arn: str) -> CollectionRecord:
+    # CreateCollection hands out its ARN without the "arn:" prefix, so accept both spellings.
+    full = arn if arn.startswith("arn:") else f"arn:{arn}"
+    parts = full.split(":", 5)
+    if len(parts) != 6 or parts[2] != "rekognition":
+        raise InvalidParameterException(f"Invalid resource ARN: {arn}")
+    kind, _, name = parts[5].partition("/")
+    if kind != "collection" or not name:
+        raise InvalidParameterException(f"Tagging is not supported for resource {arn}")
+    return get_collection(name)
+
+
+def tag_resource(request: dict[str, Any]) -> dict[str, Any]:
+    record = _resource(request["ResourceArn"])
+    if len(record.tags.as_dict().keys() | request["Tags"].keys()) > MAX_TAGS:
+        raise ServiceQuotaExceededException(f"A resource can have at most {MAX_TAGS} tags")
+    # One update action per key, so concurrent taggers of one resource never undo each other.
+    record.update(actions=[CollectionRecord.tags[key].set(value) for key, value in request["Tags"].items()])
+    return {}
+
+
+def untag_resource(request: dict[str, Any]) -> dict[str, Any]:
+    record = _resource(request["ResourceArn"])
+    present = record.tags.as_dict().keys() & set(request["TagKeys"])
+    if present:
+        record.update(actions=[CollectionRecord.tags[key].remove() for key in present])
+    return {}
+
+
+def list_tags_for_resource(request: dict[str, Any]) -> dict[str, Any]:
+    return {"Tags": _resource(request["ResourceArn"]).tags.as_dict()}
