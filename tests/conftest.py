@@ -20,6 +20,7 @@ os.environ.update(
     POWERTOOLS_METRICS_DISABLED="true",
     POWERTOOLS_TRACE_DISABLED="true",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    RECOGNITO_FUNCTION_PREFIX="recognito-test-",
 )
 for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
     os.environ.pop(variable, None)
@@ -27,7 +28,6 @@ for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_
 import pytest  # noqa: E402
 from botocore import xform_name  # noqa: E402
 from moto import mock_aws  # noqa: E402
-
 from recognito.protocol import proxy_event  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

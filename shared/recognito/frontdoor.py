@@ -8,10 +8,17 @@ operation's function; under ``recognito serve`` it runs the same handler in-proc
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from recognito.errors import NotImplementedYetException, RekognitionError, UnknownOperationException
+from recognito.errors import (
+    InternalServerError,
+    NotImplementedYetException,
+    RekognitionError,
+    UnknownOperationException,
+)
 from recognito.protocol import error_response, request_id, target_operation
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -37,3 +44,26 @@ def _operation(event: Mapping[str, Any]) -> str:
     if operation is None:
         raise UnknownOperationException("Missing X-Amz-Target header naming a RekognitionService operation")
     return operation
+
+
+def lambda_invoker(prefix: str | None = None, client: Any = None) -> Invoke:
+    """``invoke`` for a deployed stack: a synchronous Lambda ``Invoke`` of ``<prefix><Operation>``.
+
+    A function that does not exist is an operation recognito does not serve yet.
+    """
+    import boto3
+
+    prefix = prefix if prefix is not None else os.environ["RECOGNITO_FUNCTION_PREFIX"]
+    client = client or boto3.client("lambda")
+
+    def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = client.invoke(FunctionName=f"{prefix}{operation}", Payload=json.dumps(event).encode())
+        except client.exceptions.ResourceNotFoundException:
+            raise LookupError(operation) from None
+        payload = json.loads(reply["Payload"].read())
+        if reply.get("FunctionError"):
+            raise InternalServerError(f"{operation} failed: {payload.get('errorType', 'error')}")
+        return payload
+
+    return invoke

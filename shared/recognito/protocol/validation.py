@@ -26,10 +26,6 @@ from botocore.model import Shape
 
 from recognito.errors import SerializationException, ValidationException
 
-# AWS's constraint on image bytes is enforced by recognito.images, which answers with
-# ImageTooLargeException as Rekognition does, not with a generic length violation.
-_SIZE_CHECKED_ELSEWHERE = frozenset({"ImageBlob"})
-
 
 @cache
 def _compiled(pattern: str) -> regex.Pattern[str]:
@@ -45,7 +41,10 @@ def _wire_name(path: str, member: str) -> str:
 
 
 def _show(value: Any) -> str:
-    return "java.nio.HeapByteBuffer" if isinstance(value, bytes) else str(value)
+    # AWS's request layer is Java: it shows a blob as the buffer that holds it.
+    if isinstance(value, bytes):
+        return f"java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]"
+    return str(value)
 
 
 class _Walker:
@@ -71,7 +70,7 @@ class _Walker:
         noun = "length" if shape.type_name in ("string", "blob") else "size"
         if low is not None and size < low:
             self.violation(value, path, f"Member must have {noun} greater than or equal to {low}")
-        if high is not None and size > high and shape.name not in _SIZE_CHECKED_ELSEWHERE:
+        if high is not None and size > high:
             self.violation(value, path, f"Member must have {noun} less than or equal to {high}")
 
     def read_structure(self, shape: Shape, value: Any, path: str) -> dict[str, Any]:

