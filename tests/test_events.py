@@ -27,6 +27,8 @@ def test_sample_event(path, monkeypatch):
     event = json.loads(path.read_text())
     if name not in ("create_collection", "list_collections", "front_door"):
         call("CreateCollection", {"CollectionId": "my-collection"})
+    if name in ("delete_user", "associate_faces", "disassociate_faces"):
+        call("CreateUser", {"CollectionId": "my-collection", "UserId": "my-user"})
     if name == "front_door":
         # Deployed, the front door Invokes the operation's Lambda; here it runs the handler in-process.
         monkeypatch.setattr(load_function("front_door"), "invoke", lambda op, ev: invoke_event(xform_name(op), ev))

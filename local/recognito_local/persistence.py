@@ -50,7 +50,7 @@ from typing import Any
 import moto
 import moto.backends
 
-log = logging.getLogger("recognito.local")
+log = logging.getLogger("recognito_local")
 
 FORMAT = 1
 GROUPS: dict[str, tuple[str, ...]] = {

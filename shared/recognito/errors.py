@@ -99,6 +99,23 @@ class SerializationException(RekognitionError):
     pass
 
 
+# Authentication (SigV4), as AWS's JSON services send them: all HTTP 400.
+class MissingAuthenticationTokenException(RekognitionError):
+    pass
+
+
+class IncompleteSignatureException(RekognitionError):
+    pass
+
+
+class InvalidSignatureException(RekognitionError):
+    pass
+
+
+class UnrecognizedClientException(RekognitionError):
+    pass
+
+
 class NotImplementedYetException(InvalidParameterException):
     """An operation of the API that recognito does not serve yet.
 

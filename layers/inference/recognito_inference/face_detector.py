@@ -7,11 +7,15 @@ the five landmarks relative to the box. This module only does what surrounds the
 the input scales, resizing, decoding every cell above the threshold at once, and merging the
 candidates of all scales with non-maximum suppression.
 
-Scales: one pass with the image's long side at most ``BASE_LONG_SIDE`` finds faces from about
-``MIN_FACE_AT_INPUT`` px up to the whole frame. When that pass has shrunk the image so much that a
-face of ``MIN_FACE_PX`` in the original would fall under what the network sees, a second pass at
-a higher resolution (at most the original's) looks for the small faces only; its large, truncated
-candidates are dropped, since the base pass sees those whole.
+Scales: the network finds faces from ``MIN_FACE_AT_INPUT`` (~24) to ``MAX_FACE_AT_INPUT`` (~640)
+px tall at its input. An image up to ``BASE_LONG_SIDE`` px long takes one pass (small ones
+enlarged, up to ``MAX_UPSCALE``); so does a larger one whose short side is within the network's
+range at full resolution. Otherwise a base pass with the long side at ``BASE_LONG_SIDE`` finds
+the large faces, and a pass at full resolution (at most ``SMALL_PASS_MAX_PIXELS``, which bounds
+time and memory for huge images) the small ones: it keeps only faces the base pass could have
+missed, since it sees large faces truncated or split. Candidates of both passes are merged with
+NMS. Faces from ~24 px tall (forehead to chin, ~18 px wide) are found up to 1920x1080; AWS
+documents 40 px as its smallest.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ NMS_IOU = 0.3
 BASE_LONG_SIDE = 640  # base pass resolution: the network's sweet spot, ~50 ms on one core
 MIN_FACE_PX = 20  # smallest face (box height in the original) that must be found
 MIN_FACE_AT_INPUT = 24  # smallest face height the network reliably finds at its input
+MAX_FACE_AT_INPUT = 640  # beyond ~700 px its boxes come out too small, and split in two
 MAX_UPSCALE = 2.0
 SMALL_PASS_MAX_PIXELS = 1920 * 1088  # bound on the small-face pass's cost for huge images
 
@@ -118,16 +123,19 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
 def _passes(width: int, height: int) -> list[tuple[float, float]]:
     """(scale, largest face height kept, in original px) for each pass over a width x height image."""
     base = BASE_LONG_SIDE / max(width, height)
-    # Small images are enlarged (so that their small faces reach the network's minimum) but not
-    # by a token amount, which would cost a resize for nothing; large ones are shrunk.
-    base = 1.0 if 1.0 <= base < 1.15 else min(base, MAX_UPSCALE)
+    if base >= 1.0:
+        # Small images are enlarged so that their small faces reach the network's minimum, but
+        # not by a token amount, which would cost a resize for nothing.
+        return [(1.0 if base < 1.15 else min(base, MAX_UPSCALE), float("inf"))]
+    full = min(1.0, float(np.sqrt(SMALL_PASS_MAX_PIXELS / (width * height))))
+    if min(width, height) * full <= MAX_FACE_AT_INPUT:
+        # No face can be too large for the network at this scale: one pass sees them all.
+        return [(full, float("inf"))]
     passes = [(base, float("inf"))]
-    if MIN_FACE_PX * base < MIN_FACE_AT_INPUT:
-        small = min(1.0, np.sqrt(SMALL_PASS_MAX_PIXELS / (width * height)))
-        if small > base * 1.15:
-            # This pass only adds faces that the base pass sees under about its minimum; the
-            # margin covers faces that neither pass sees at its best.
-            passes.append((small, 2.5 * MIN_FACE_AT_INPUT / base))
+    if MIN_FACE_PX * base < MIN_FACE_AT_INPUT and full > base * 1.15:
+        # The high-resolution pass only adds faces that the base pass sees under about its
+        # minimum; the margin covers faces that neither pass sees at its best.
+        passes.append((full, 2.5 * MIN_FACE_AT_INPUT / base))
     return passes
 
 
@@ -148,9 +156,7 @@ def _drop_parts(boxes: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return keep[~inside.any(axis=1)]
 
 
-def detect_faces(
-    rgb: np.ndarray, *, max_faces: int = 100, min_score: float = MIN_SCORE
-) -> list[FaceDetection]:
+def detect_faces(rgb: np.ndarray, *, max_faces: int = 100, min_score: float = MIN_SCORE) -> list[FaceDetection]:
     """The faces in an HxWx3 uint8 RGB image, largest first, at most ``max_faces``."""
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB image, got shape {rgb.shape}")

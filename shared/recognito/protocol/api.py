@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from recognito.auth import authenticate
 from recognito.errors import (
     InternalServerError,
     RekognitionError,
@@ -113,6 +114,7 @@ def rekognition_operation(operation: str) -> Callable[[ServiceCall], LambdaHandl
             logger.append_keys(operation=operation, request_id=rid)
             started = time.perf_counter()
             try:
+                authenticate(event)
                 result = call(parse_request(operation, event), context)
                 reply = response(200, serialize(output_shape, result or {}), rid)
             except RekognitionError as error:

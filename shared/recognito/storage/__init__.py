@@ -5,6 +5,6 @@ several stacks; the endpoint comes from botocore's own configuration (``AWS_ENDP
 the same models talk to DynamoDB deployed and to the embedded backend locally.
 """
 
-from recognito.storage.tables import ALL_TABLES, CollectionRecord, ensure_tables
+from recognito.storage.tables import ALL_TABLES, CollectionRecord, FaceRecord, UserRecord, ensure_tables
 
-__all__ = ["ALL_TABLES", "CollectionRecord", "ensure_tables"]
+__all__ = ["ALL_TABLES", "CollectionRecord", "FaceRecord", "UserRecord", "ensure_tables"]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from recognito.settings import settings
@@ -28,10 +37,69 @@ class CollectionRecord(Model):
     face_model_version = UnicodeAttribute()
     face_count = NumberAttribute(default=0)
     user_count = NumberAttribute(default=0)
+    # The collection's change counter: every face write takes the next numbers in the same
+    # transaction that moves it, so readers can follow a collection's changes in order.
+    seq = NumberAttribute(default=0)
     tags = MapAttribute(default=dict)
 
 
-ALL_TABLES: tuple[type[Model], ...] = (CollectionRecord,)
+class FacesBySeq(LocalSecondaryIndex):
+    """A collection's face writes in sequence order: what a search index reads to catch up."""
+
+    class Meta:
+        index_name = "seq-index"
+        projection = AllProjection()
+
+    collection_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
+class FaceRecord(Model):
+    """An indexed face. A deleted face stays as a tombstone (no embedding) so caches learn of it."""
+
+    Meta = _meta("faces")
+
+    collection_id = UnicodeAttribute(hash_key=True)
+    face_id = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute()
+    deleted = BooleanAttribute(default=False)
+    image_id = UnicodeAttribute(null=True)
+    external_image_id = UnicodeAttribute(null=True)
+    bounding_box = MapAttribute(null=True)
+    confidence = NumberAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    model_version = UnicodeAttribute(null=True)
+    # float16, 512 values: 1 KB a face.
+    embedding = BinaryAttribute(null=True, legacy_encoding=False)
+    by_seq = FacesBySeq()
+
+
+class UserRecord(Model):
+    """A user: a named group of up to 100 faces of one person."""
+
+    Meta = _meta("users")
+
+    collection_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+    face_ids = UnicodeSetAttribute(default=set)
+    created = UTCDateTimeAttribute()
+
+
+class AccessKeyRecord(Model):
+    """An access key recognito issued (see recognito.auth.keys). The secret is stored only as KMS
+    ciphertext bound to the key id; revoking sets ``status`` to Inactive and keeps the record."""
+
+    Meta = _meta("access-keys")
+
+    access_key_id = UnicodeAttribute(hash_key=True)
+    created = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    encrypted_secret = BinaryAttribute(legacy_encoding=False)
+    revoked = UTCDateTimeAttribute(null=True)
+
+
+ALL_TABLES: tuple[type[Model], ...] = (CollectionRecord, FaceRecord, UserRecord, AccessKeyRecord)
 
 
 def ensure_tables() -> None:
@@ -39,3 +107,22 @@ def ensure_tables() -> None:
     for model in ALL_TABLES:
         if not model.exists():
             model.create_table(wait=True)
+    _ensure_idempotency_table()
+
+
+def _ensure_idempotency_table() -> None:
+    """Powertools' idempotency records: a plain table keyed by ``id`` (not a PynamoDB model)."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=settings().region)
+    name = f"{settings().table_prefix}-idempotency"
+    try:
+        client.describe_table(TableName=name)
+    except client.exceptions.ResourceNotFoundException:
+        client.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.get_waiter("table_exists").wait(TableName=name)

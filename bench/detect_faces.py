@@ -1,0 +1,150 @@
+"""DetectFaces: latency, memory, cold start and detection hit rate.
+
+    .venv/bin/python bench/detect_faces.py [--quick]
+
+Latency is the service call (decode + detection + FaceDetails) on a 640x480 and a 1920x1080 JPEG,
+each thread count in a fresh process (RECOGNITO_THREADS is read when the session is created);
+cold start is that process's first call: imports, session creation and the first inference.
+Hit rate is scored on real photographs and on scenes with the astronaut's face pasted at known
+sizes (tests/face_scenes.py), false positives on faceless photographs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+T0 = time.perf_counter()
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+FACELESS = [
+    "coffee", "chelsea", "rocket", "hubble_deep_field", "retina", "immunohistochemistry", "coins",
+    "moon", "brick", "grass", "gravel", "horse", "logo", "colorwheel", "page", "text", "clock",
+]  # fmt: skip
+SIZES = [16, 20, 22, 24, 28, 32, 40, 60, 100, 200]
+
+
+def worker(paths: list[str], repeats: list[int]) -> None:
+    """One process, one thread count: cold start, then latency percentiles per image."""
+    import resource
+
+    blobs = [Path(path).read_bytes() for path in paths]
+    from recognito.faces.detect import detect_faces
+
+    start = time.perf_counter()
+    detect_faces({"Image": {"Bytes": blobs[0]}})
+    first = time.perf_counter()
+    result = {"cold_start_s": first - T0, "first_call_s": first - start, "latency_ms": []}
+    import numpy as np
+
+    for blob, count in zip(blobs, repeats, strict=True):
+        detect_faces({"Image": {"Bytes": blob}})  # warm this size's allocations
+        times = []
+        for _ in range(count):
+            began = time.perf_counter()
+            detect_faces({"Image": {"Bytes": blob}})
+            times.append((time.perf_counter() - began) * 1000)
+        result["latency_ms"].append([float(np.percentile(times, 50)), float(np.percentile(times, 95))])
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def photos() -> dict[str, bytes]:
+    """A 640x480 portrait (the astronaut) and a 1920x1080 scene with 14 faces of 40-160 px, as JPEG."""
+    import numpy as np
+    from face_scenes import encode, face_grid, rgb
+    from PIL import Image
+
+    portrait = np.asarray(Image.fromarray(rgb("astronaut")).resize((640, 640), Image.BICUBIC))[:480]
+    scene, _ = face_grid(1920, 1080, list(np.linspace(40, 160, 14)), seed=1)
+    return {"640x480": encode(portrait, "JPEG", quality=90), "1920x1080": encode(scene, "JPEG", quality=90)}
+
+
+def latency(quick: bool) -> None:
+    images = photos()
+    repeats = [10, 3] if quick else [40, 10]
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for name, blob in images.items():
+            paths.append(str(Path(folder) / f"{name}.jpg"))
+            Path(paths[-1]).write_bytes(blob)
+        columns = "  ".join(f"{name + ' p50/p95 ms':>22}" for name in images)
+        print(f"{'threads':>7} {'cold start':>10} {'1st call':>8}  {columns}  {'max RSS':>8}")
+        for threads in (1, 2):
+            env = {**os.environ, "RECOGNITO_THREADS": str(threads)}
+            began = time.perf_counter()
+            args = [sys.executable, __file__, "--worker", ",".join(map(str, repeats)), *paths]
+            out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
+            wall = time.perf_counter() - began
+            result = json.loads(out.strip().splitlines()[-1])
+            cells = "  ".join(f"{p50:>13.0f} / {p95:>6.0f}" for p50, p95 in result["latency_ms"])
+            print(
+                f"{threads:>7} {result['cold_start_s']:>9.2f}s {result['first_call_s']:>7.2f}s  {cells}"
+                f"  {result['max_rss_mb']:>6.0f}MB   (process wall time {wall:.1f}s)"
+            )
+
+
+def hit_rate(quick: bool) -> None:
+    import numpy as np
+    from face_scenes import ASTRONAUT_FACE, encode, face_grid, match, rgb
+    from recognito.faces.detect import detect_faces
+
+    def boxes(image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        faces = detect_faces({"Image": {"Bytes": encode(image)}})["FaceDetails"]
+        ratios = np.array([[f["BoundingBox"][k] for k in ("Left", "Top", "Width", "Height")] for f in faces])
+        left, top, w, h = ratios.reshape(-1, 4).T
+        return np.stack([left * width, top * height, (left + w) * width, (top + h) * height], axis=1)
+
+    found = boxes(rgb("astronaut"))
+    hit, fp = match(ASTRONAUT_FACE[None], found)
+    print(f"astronaut: {int(hit.sum())}/1 found, {fp} false positives")
+    print(f"camera: {len(boxes(rgb('camera')))} face(s) found (1 expected)")
+
+    seeds = 1 if quick else 3
+    print("recall per face height (px, forehead to chin), astronaut's face pasted on rocket / coffee:")
+    for width, height in ((640, 480), (1280, 720), (1920, 1080)):
+        cells = []
+        for size in SIZES:
+            total = hits = fps = 0
+            for seed in range(seeds):
+                for background in ("rocket", "coffee"):
+                    for count in (20, 12, 6, 2, 1):
+                        try:
+                            image, expected = face_grid(width, height, [size] * count, background=background, seed=seed)
+                            break
+                        except ValueError:
+                            continue
+                    else:
+                        continue
+                    hit, fp = match(expected, boxes(image))
+                    total, hits, fps = total + len(expected), hits + int(hit.sum()), fps + fp
+            if total:
+                cells.append(f"{size}:{hits / total:4.0%}" + (f" fp{fps}" if fps else ""))
+        print(f"  {width}x{height}: " + "  ".join(cells))
+
+    false = {name: len(boxes(rgb(name))) for name in FACELESS}
+    print(
+        f"faceless photos: {sum(false.values())} false positives in {len(false)} images "
+        + str({name: n for name, n in false.items() if n})
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[3:], [int(n) for n in sys.argv[2].split(",")])
+        return
+    quick = "--quick" in sys.argv
+    print(f"DetectFaces on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
+    latency(quick)
+    hit_rate(quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""``recognito``: the command line. ``recognito serve`` runs the local endpoint.
+
+Subcommands register themselves in ``COMMANDS`` so that later ones (``recognito keys``,
+``recognito celebrities``) slot in beside ``serve``. Heavy imports wait until a command runs,
+so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from recognito_local.keys import add_keys_commands
+
+DEFAULT_PORT = 8765
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/recognito``, else ``~/.local/share/recognito``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "recognito"
+
+
+def _add_serve(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the local endpoint (Rekognition plus S3, DynamoDB, SNS, SQS, Step Functions)",
+        description="Serve the Rekognition API and the AWS services recognito uses on one port. "
+        "Set AWS_ENDPOINT_URL to the printed URL and use boto3 or the AWS CLI unchanged. "
+        "State is kept in --data-dir and survives restarts.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port to listen on, 0 for any free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir(),
+        help="where the state is kept (default: $XDG_DATA_HOME/recognito or ~/.local/share/recognito; now %(default)s)",
+    )
+    parser.add_argument(
+        "--save-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often changed state is written; a crash loses at most this much (default: %(default)s)",
+    )
+    parser.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from recognito_local.server import ServeError, serve
+
+    try:
+        serve(args.host, args.port, args.data_dir, args.save_interval)
+    except ServeError as error:
+        print(f"recognito serve: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _configure_logging() -> None:
+    """Our one line per request on stderr; the libraries' chatter only from warnings up.
+
+    Our logger has its own handler: Powertools filters the root handlers against every logger
+    whose name contains its service name ("recognito"), which would silence ours.
+    """
+    formatter = logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(level=logging.WARNING)
+    logging.root.handlers[0].setFormatter(formatter)
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    ours = logging.getLogger("recognito_local")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_serve, add_keys_commands]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="recognito", description="recognito: the Amazon Rekognition API, self-hosted."
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    args = parser.parse_args(argv)
+    _configure_logging()
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""Face services: DetectFaces now; CompareFaces, IndexFaces and the searches build on the same
+FaceDetail (``recognito.faces.details``)."""

@@ -1,0 +1,132 @@
+"""Rekognition's FaceDetail (the DEFAULT attributes) for detected faces, and the QualityFilter.
+
+DetectFaces, CompareFaces, IndexFaces and SearchFacesByImage all describe a face the same way:
+``BoundingBox`` and ``Landmarks`` as ratios of the image's width and height (origin top-left, in
+the EXIF-corrected frame), ``Pose`` in degrees, ``Quality`` 0..100 and ``Confidence`` 0..100.
+As at AWS, a box or landmark of a face at the image's edge may lie partly outside 0..1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from recognito_inference.face_detector import FaceDetection
+from recognito_inference.face_geometry import face_quality, head_pose
+
+from recognito.images import DecodedImage
+
+# The detector's point order (eyeLeft, eyeRight, nose, mouthLeft, mouthRight) -> AWS's response
+# order. "eyeLeft" is the eye on the image's left, as in AWS's responses.
+_LANDMARKS = (("eyeLeft", 0), ("eyeRight", 1), ("mouthLeft", 3), ("mouthRight", 4), ("nose", 2))
+
+QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
+
+# What each QualityFilter level requires of a face. AWS documents the reasons a face is left out
+# (UnindexedFaces' Reasons) but not the bars, so these are ours, set on this detector's outputs:
+# - Confidence: the detector reports faces from 40; faceless test images never passed 37, and
+#   clearly visible faces score 80-97, tiny (~24 px) or half-hidden ones 40-70.
+# - Brightness: mean luma of the face's centre; under ~20 a face is mostly shadow, over ~95 blown.
+# - Sharpness: the astronaut's face is ~99; Gaussian blur of 2 px on a 90 px face gives ~60, of
+#   5 px ~20; recognition degrades noticeably under ~40 and is unreliable under ~15.
+# - Pose: yaw is estimated from five points, to ~10 degrees; a profile face reads 70-80.
+#   Embeddings of faces turned more than ~45 degrees match poorly.
+# - Size: the box's height in image pixels; the detector finds faces from ~20-24 px, AWS
+#   documents 40 px (in a 1920x1080 image) as the smallest face it detects.
+# AUTO is MEDIUM: "Amazon Rekognition chooses the quality bar".
+
+
+@dataclass(frozen=True)
+class QualityBar:
+    """What one QualityFilter level requires of a face."""
+
+    confidence: float
+    brightness_min: float
+    brightness_max: float
+    sharpness: float
+    yaw: float  # largest |Yaw|, degrees
+    pitch: float  # largest |Pitch|, degrees
+    min_height_px: float  # smallest box height in image pixels
+
+
+_BARS = {
+    "LOW": QualityBar(40.0, 8.0, 99.5, 5.0, yaw=80.0, pitch=60.0, min_height_px=16.0),
+    "MEDIUM": QualityBar(50.0, 18.0, 97.0, 15.0, yaw=65.0, pitch=45.0, min_height_px=24.0),
+    "HIGH": QualityBar(70.0, 28.0, 94.0, 40.0, yaw=40.0, pitch=30.0, min_height_px=40.0),
+}
+_BARS["AUTO"] = _BARS["MEDIUM"]
+
+
+def face_details(image: DecodedImage, detections: Sequence[FaceDetection]) -> list[dict[str, Any]]:
+    """The DEFAULT FaceDetail of each detection, in the same order."""
+    if not detections:
+        return []
+    boxes = np.stack([d.box for d in detections]).astype(np.float64)
+    points = np.stack([d.landmarks for d in detections]).astype(np.float64)
+    poses = head_pose(points)
+    qualities = face_quality(image.rgb, boxes)
+    size = np.array([image.width, image.height], dtype=np.float64)
+    boxes = boxes / np.tile(size, 2)
+    points = points / size
+    details = []
+    for i, detection in enumerate(detections):
+        left, top, right, bottom = (float(v) for v in boxes[i])
+        details.append(
+            {
+                "BoundingBox": {"Width": right - left, "Height": bottom - top, "Left": left, "Top": top},
+                "Landmarks": [
+                    {"Type": name, "X": float(points[i, k, 0]), "Y": float(points[i, k, 1])} for name, k in _LANDMARKS
+                ],
+                "Pose": {
+                    "Roll": float(poses[i, 0]),
+                    "Yaw": float(poses[i, 1]),
+                    "Pitch": float(poses[i, 2]),
+                },
+                "Quality": {"Brightness": float(qualities[i, 0]), "Sharpness": float(qualities[i, 1])},
+                "Confidence": float(np.clip(detection.score * 100.0, 0.0, 100.0)),
+            }
+        )
+    return details
+
+
+def face_detail(image: DecodedImage, detection: FaceDetection) -> dict[str, Any]:
+    """The DEFAULT FaceDetail of one detection (``face_details`` for many: it is vectorized)."""
+    return face_details(image, [detection])[0]
+
+
+def quality_filter_reasons(detail: dict[str, Any], level: str, image_size: tuple[int, int] | None = None) -> list[str]:
+    """Why ``level`` leaves the face out, as IndexFaces' ``UnindexedFaces`` Reasons; [] if it passes.
+
+    ``image_size`` (width, height) enables the SMALL_BOUNDING_BOX check, which needs pixels.
+    """
+    if level not in QUALITY_FILTERS:
+        raise ValueError(f"unknown QualityFilter {level!r}")
+    if level == "NONE":
+        return []
+    bar = _BARS[level]
+    reasons = []
+    if detail["Confidence"] < bar.confidence:
+        reasons.append("LOW_CONFIDENCE")
+    pose = detail["Pose"]
+    if abs(pose["Yaw"]) > bar.yaw or abs(pose["Pitch"]) > bar.pitch:
+        reasons.append("EXTREME_POSE")
+    quality = detail["Quality"]
+    if not bar.brightness_min <= quality["Brightness"] <= bar.brightness_max:
+        reasons.append("LOW_BRIGHTNESS")
+    if quality["Sharpness"] < bar.sharpness:
+        reasons.append("LOW_SHARPNESS")
+    if image_size is not None:
+        box = detail["BoundingBox"]
+        if box["Height"] * image_size[1] < bar.min_height_px:
+            reasons.append("SMALL_BOUNDING_BOX")
+    return reasons
+
+
+def passes_quality_filter(detail: dict[str, Any], level: str, image_size: tuple[int, int] | None = None) -> bool:
+    """Whether QualityFilter ``level`` (NONE, AUTO, LOW, MEDIUM, HIGH) keeps the face.
+
+    The bars are ``_BARS`` above; ``image_size`` (width, height) adds the minimum face size.
+    """
+    return not quality_filter_reasons(detail, level, image_size)

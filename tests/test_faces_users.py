@@ -1,0 +1,165 @@
+"""Faces and users of a collection, through their handlers (storage paths; no model involved).
+
+Faces are added with the storage half of IndexFaces and embeddings made to resemble each other
+or not, so that user association rules are exercised on known geometry.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+from conftest import call
+from recognito.collections.faces import NewFace, add_faces
+from recognito.collections.store import DynamoFaceFeed
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+RNG = np.random.default_rng(7)
+BOX = {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.1}
+
+
+def identity(seed: int, faces: int, spread: float = 0.35) -> list[np.ndarray]:
+    """Unit vectors around one random centre: cosine about 0.9 to each other, about 0 to others."""
+    centre = np.random.default_rng(seed).standard_normal(512)
+    centre /= np.linalg.norm(centre)
+    out = []
+    for _ in range(faces):
+        noise = RNG.standard_normal(512)
+        vector = centre + spread * noise / np.linalg.norm(noise)
+        out.append(vector / np.linalg.norm(vector))
+    return out
+
+
+def index(collection: str, vectors: list[np.ndarray], external: str | None = None) -> list[str]:
+    faces = [NewFace(vector, BOX, 99.9) for vector in vectors]
+    described = add_faces(collection, faces, image_id=str(uuid.uuid4()), external_image_id=external)
+    return [face["FaceId"] for face in described]
+
+
+def counts(collection: str) -> tuple[int, int]:
+    described = call("DescribeCollection", {"CollectionId": collection})[1]
+    return described["FaceCount"], described["UserCount"]
+
+
+@pytest.fixture
+def collection():
+    call("CreateCollection", {"CollectionId": "people"})
+    return "people"
+
+
+def test_list_and_delete_faces(collection):
+    ids = index(collection, identity(1, 3), external="alice.jpg")
+    status, listed = call("ListFaces", {"CollectionId": collection})
+    assert status == 200
+    assert {face["FaceId"] for face in listed["Faces"]} == set(ids)
+    face = listed["Faces"][0]
+    assert face["ExternalImageId"] == "alice.jpg" and face["BoundingBox"] == BOX
+    assert face["IndexFacesModelVersion"] == listed["FaceModelVersion"]
+    assert counts(collection) == (3, 0)
+
+    ghost = str(uuid.uuid4())
+    status, deleted = call("DeleteFaces", {"CollectionId": collection, "FaceIds": [ids[0], ghost]})
+    assert status == 200
+    assert deleted["DeletedFaces"] == [ids[0]]
+    assert deleted["UnsuccessfulFaceDeletions"] == [{"FaceId": ghost, "Reasons": ["FACE_NOT_FOUND"]}]
+    assert counts(collection) == (2, 0)
+    listed = call("ListFaces", {"CollectionId": collection})[1]
+    assert ids[0] not in {face["FaceId"] for face in listed["Faces"]}
+    # Deleting again is FACE_NOT_FOUND, and the count does not move.
+    again = call("DeleteFaces", {"CollectionId": collection, "FaceIds": [ids[0]]})[1]
+    assert again["DeletedFaces"] == [] and counts(collection) == (2, 0)
+
+
+def test_list_faces_pages_and_filters(collection):
+    ids = index(collection, identity(2, 7))
+    seen, token = [], None
+    while True:
+        page = call(
+            "ListFaces", {"CollectionId": collection, "MaxResults": 3, **({"NextToken": token} if token else {})}
+        )
+        seen += [face["FaceId"] for face in page[1]["Faces"]]
+        token = page[1].get("NextToken")
+        if not token:
+            break
+    assert sorted(seen) == sorted(ids)
+    picked = call("ListFaces", {"CollectionId": collection, "FaceIds": ids[:2]})[1]
+    assert {face["FaceId"] for face in picked["Faces"]} == set(ids[:2])
+    status, error = call("ListFaces", {"CollectionId": collection, "NextToken": "bogus"})
+    assert (status, error["__type"]) == (400, "InvalidPaginationTokenException")
+    status, error = call("ListFaces", {"CollectionId": "nobody"})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+
+
+def test_users_group_faces_and_refuse_strangers(collection):
+    alice = index(collection, identity(10, 3))
+    bob = index(collection, identity(20, 1))
+    assert call("CreateUser", {"CollectionId": collection, "UserId": "alice"}) == (200, {})
+    status, error = call("CreateUser", {"CollectionId": collection, "UserId": "alice"})
+    assert (status, error["__type"]) == (400, "ConflictException")
+    assert counts(collection) == (4, 1)
+
+    users = call("ListUsers", {"CollectionId": collection})[1]["Users"]
+    assert users == [{"UserId": "alice", "UserStatus": "CREATED"}]
+
+    status, result = call("AssociateFaces", {"CollectionId": collection, "UserId": "alice", "FaceIds": alice[:2]})
+    assert status == 200 and {face["FaceId"] for face in result["AssociatedFaces"]} == set(alice[:2])
+    assert result["UserStatus"] == "ACTIVE"
+
+    status, result = call(
+        "AssociateFaces", {"CollectionId": collection, "UserId": "alice", "FaceIds": [alice[2], bob[0]]}
+    )
+    assert [face["FaceId"] for face in result["AssociatedFaces"]] == [alice[2]]
+    (refusal,) = result["UnsuccessfulFaceAssociations"]
+    assert refusal["FaceId"] == bob[0] and refusal["Reasons"] == ["LOW_MATCH_CONFIDENCE"]
+    assert refusal["Confidence"] < 75
+
+    listed = call("ListFaces", {"CollectionId": collection, "UserId": "alice"})[1]["Faces"]
+    assert {face["FaceId"] for face in listed} == set(alice)
+    assert all(face["UserId"] == "alice" for face in listed)
+
+    # A face that belongs to a user is not deleted.
+    deleted = call("DeleteFaces", {"CollectionId": collection, "FaceIds": [alice[0]]})[1]
+    assert deleted["UnsuccessfulFaceDeletions"][0]["Reasons"] == ["ASSOCIATED_TO_AN_EXISTING_USER"]
+
+    call("CreateUser", {"CollectionId": collection, "UserId": "bob"})
+    other = call("AssociateFaces", {"CollectionId": collection, "UserId": "bob", "FaceIds": [alice[0]]})[1]
+    assert other["UnsuccessfulFaceAssociations"][0]["Reasons"] == ["ASSOCIATED_TO_A_DIFFERENT_USER"]
+
+    released = call("DisassociateFaces", {"CollectionId": collection, "UserId": "alice", "FaceIds": [alice[0]]})[1]
+    assert released["DisassociatedFaces"] == [{"FaceId": alice[0]}] and released["UserStatus"] == "ACTIVE"
+
+    assert call("DeleteUser", {"CollectionId": collection, "UserId": "alice"}) == (200, {})
+    assert counts(collection) == (4, 1)
+    assert all("UserId" not in face for face in call("ListFaces", {"CollectionId": collection})[1]["Faces"])
+    status, error = call("DeleteUser", {"CollectionId": collection, "UserId": "alice"})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+
+
+def test_a_user_holds_at_most_100_faces(collection):
+    ids = index(collection, identity(30, 101, spread=0.2))
+    call("CreateUser", {"CollectionId": collection, "UserId": "many"})
+    assert call("AssociateFaces", {"CollectionId": collection, "UserId": "many", "FaceIds": ids[:100]})[0] == 200
+    status, error = call("AssociateFaces", {"CollectionId": collection, "UserId": "many", "FaceIds": ids[100:]})
+    assert (status, error["__type"]) == (400, "ServiceQuotaExceededException")
+
+
+def test_client_request_token_is_idempotent(collection):
+    request = {"CollectionId": collection, "UserId": "carol", "ClientRequestToken": "token-1"}
+    assert call("CreateUser", request) == (200, {})
+    assert call("CreateUser", request) == (200, {})  # a retry, not a conflict
+    assert counts(collection) == (0, 1)
+    status, error = call("CreateUser", {**request, "UserId": "dave"})
+    assert (status, error["__type"]) == (400, "IdempotentParameterMismatchException")
+
+
+def test_feed_sees_every_change_in_order(collection):
+    ids = index(collection, identity(40, 3))
+    call("DeleteFaces", {"CollectionId": collection, "FaceIds": [ids[1]]})
+    changes = list(DynamoFaceFeed().changes_since(collection, 0))
+    assert [change.seq for change in changes] == sorted(change.seq for change in changes)
+    by_id = {change.face_id: change for change in changes}
+    assert by_id[ids[1]].embedding is None and by_id[ids[0]].embedding.shape == (512,)
+    latest = max(change.seq for change in changes)
+    assert list(DynamoFaceFeed().changes_since(collection, latest)) == []
