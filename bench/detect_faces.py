@@ -92,7 +92,7 @@ def latency(quick: bool) -> None:
 
 def hit_rate(quick: bool) -> None:
     import numpy as np
-    from face_scenes import ASTRONAUT_FACE, encode, face_grid, match, rgb
+    from face_scenes import ASTRONAUT_FACE, encode, face_grid, lfw_grid, match, rgb
     from recognito.faces.detect import detect_faces
 
     def boxes(image: np.ndarray) -> np.ndarray:
@@ -128,6 +128,13 @@ def hit_rate(quick: bool) -> None:
             if total:
                 cells.append(f"{size}:{hits / total:4.0%}" + (f" fp{fps}" if fps else ""))
         print(f"  {width}x{height}: " + "  ".join(cells))
+
+    cells = []
+    for size in (24, 32, 48, 64):
+        image, expected = lfw_grid(1280, 720, size)
+        hit, fp = match(expected, boxes(image), 0.3)
+        cells.append(f"{size}:{int(hit.sum())}/{len(expected)}" + (f" fp{fp}" if fp else ""))
+    print("LFW subset, 100 people's tight grey crops, in 1280x720: " + "  ".join(cells))
 
     false = {name: len(boxes(rgb(name))) for name in FACELESS}
     print(

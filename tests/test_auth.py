@@ -7,6 +7,7 @@ client), turned into the API Gateway proxy events a REST API delivers (stage-pre
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -120,6 +121,25 @@ def test_a_tampered_body_is_an_invalid_signature(key):
     assert (status, body["__type"]) == (400, "InvalidSignatureException")
     event["body"] = json.dumps({"CollectionId": "mine"})
     assert run(event, "CreateCollection")[0] == 200
+
+
+def test_a_declared_body_hash_must_be_the_body_s(key):
+    body = json.dumps({}).encode()
+    request = AWSRequest(
+        method="POST",
+        url=ENDPOINT,
+        data=body,
+        headers={
+            "Content-Type": CONTENT_TYPE,
+            "X-Amz-Target": "RekognitionService.ListCollections",
+            "X-Amz-Content-SHA256": hashlib.sha256(body).hexdigest(),
+        },
+    )
+    SigV4Auth(Credentials(*key), "rekognition", "us-east-1").add_auth(request)
+    event = to_event(request)
+    assert run(event)[0] == 200
+    event["body"] = json.dumps({"MaxResults": 1})
+    assert refused(event)[:2] == (400, "InvalidSignatureException")
 
 
 def test_a_tampered_signed_header_is_an_invalid_signature(key):

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from botocore import xform_name
 from conftest import EVENTS, FUNCTIONS, call, invoke_event, load_function
 from models_available import needs_models
+from recognito.collections.faces import NewFace, add_faces
+
+_BOX = {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}
+
+
+def _unit(seed: int) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(512)
+    return vector / np.linalg.norm(vector)
+
 
 EVENT_FILES = sorted(EVENTS.glob("*.json"))
 IMAGE_FUNCTIONS = {"detect_faces", "compare_faces"}
@@ -29,6 +39,11 @@ def test_sample_event(path, monkeypatch):
         call("CreateCollection", {"CollectionId": "my-collection"})
     if name in ("delete_user", "associate_faces", "disassociate_faces"):
         call("CreateUser", {"CollectionId": "my-collection", "UserId": "my-user"})
+    if name in ("search_faces", "search_users"):
+        # The sample names a face of the sample collection; here that face is made first.
+        face_id = add_faces("my-collection", [NewFace(_unit(0), _BOX, 99.0)], image_id="i", external_image_id=None)[0]
+        body = json.loads(event["body"])
+        event["body"] = json.dumps({**body, "FaceId": face_id["FaceId"]})
     if name == "front_door":
         # Deployed, the front door Invokes the operation's Lambda; here it runs the handler in-process.
         monkeypatch.setattr(load_function("front_door"), "invoke", lambda op, ev: invoke_event(xform_name(op), ev))

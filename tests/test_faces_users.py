@@ -163,3 +163,57 @@ def test_feed_sees_every_change_in_order(collection):
     assert by_id[ids[1]].embedding is None and by_id[ids[0]].embedding.shape == (512,)
     latest = max(change.seq for change in changes)
     assert list(DynamoFaceFeed().changes_since(collection, latest)) == []
+
+
+def test_search_faces_finds_the_same_identity_and_never_deleted_faces(collection):
+    alice = index(collection, identity(50, 4))
+    bob = index(collection, identity(60, 3))
+    status, found = call("SearchFaces", {"CollectionId": collection, "FaceId": alice[0]})
+    assert status == 200 and found["SearchedFaceId"] == alice[0]
+    assert {match["Face"]["FaceId"] for match in found["FaceMatches"]} == set(alice[1:])
+    similarities = [match["Similarity"] for match in found["FaceMatches"]]
+    assert similarities == sorted(similarities, reverse=True) and min(similarities) >= 80
+
+    # Indexed by one call, found by the next; deleted, never found again.
+    late = index(collection, identity(50, 1))[0]
+    call("DeleteFaces", {"CollectionId": collection, "FaceIds": [alice[1]]})
+    found = call("SearchFaces", {"CollectionId": collection, "FaceId": alice[0], "MaxFaces": 10})[1]
+    assert {match["Face"]["FaceId"] for match in found["FaceMatches"]} == {alice[2], alice[3], late}
+
+    assert (
+        len(call("SearchFaces", {"CollectionId": collection, "FaceId": alice[0], "MaxFaces": 1})[1]["FaceMatches"]) == 1
+    )
+    low = call("SearchFaces", {"CollectionId": collection, "FaceId": bob[0], "FaceMatchThreshold": 0})[1]
+    assert {match["Face"]["FaceId"] for match in low["FaceMatches"]} >= set(bob[1:])
+    status, error = call("SearchFaces", {"CollectionId": collection, "FaceId": str(uuid.uuid4())})
+    assert (status, error["__type"]) == (400, "InvalidParameterException")
+
+
+def test_search_users_by_face_and_by_user(collection):
+    alice = index(collection, identity(70, 4))
+    bob = index(collection, identity(80, 2))
+    for user, faces in (("alice", alice[:3]), ("bob", bob[:1])):
+        call("CreateUser", {"CollectionId": collection, "UserId": user})
+        call("AssociateFaces", {"CollectionId": collection, "UserId": user, "FaceIds": faces})
+    status, found = call("SearchUsers", {"CollectionId": collection, "FaceId": alice[3]})
+    assert status == 200 and found["SearchedFace"] == {"FaceId": alice[3]}
+    assert [match["User"]["UserId"] for match in found["UserMatches"]] == ["alice"]
+    assert found["UserMatches"][0]["User"]["UserStatus"] == "ACTIVE"
+    found = call("SearchUsers", {"CollectionId": collection, "FaceId": bob[1]})[1]
+    assert [match["User"]["UserId"] for match in found["UserMatches"]] == ["bob"]
+    # A user is searched with its own faces and is not its own match.
+    found = call("SearchUsers", {"CollectionId": collection, "UserId": "alice", "UserMatchThreshold": 0})[1]
+    assert found["SearchedUser"] == {"UserId": "alice"}
+    assert "alice" not in [match["User"]["UserId"] for match in found["UserMatches"]]
+    status, error = call("SearchUsers", {"CollectionId": collection})
+    assert (status, error["__type"]) == (400, "InvalidParameterException")
+
+
+def test_delete_collection_takes_its_faces_and_users(collection):
+    index(collection, identity(90, 2))
+    call("CreateUser", {"CollectionId": collection, "UserId": "gone"})
+    assert call("DeleteCollection", {"CollectionId": collection})[0] == 200
+    call("CreateCollection", {"CollectionId": collection})
+    assert call("ListFaces", {"CollectionId": collection})[1]["Faces"] == []
+    assert call("ListUsers", {"CollectionId": collection})[1]["Users"] == []
+    assert counts(collection) == (0, 0)

@@ -8,6 +8,7 @@ so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -56,11 +57,15 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from recognito_local.server import ServeError, serve
 
+    _configure_logging()
     try:
         serve(args.host, args.port, args.data_dir, args.save_interval)
     except ServeError as error:
         print(f"recognito serve: {error}", file=sys.stderr)
         return 1
+    # The state is saved; sweeping moto's few hundred thousand objects at exit would only
+    # delay the prompt by a second or two.
+    gc.freeze()
     return 0
 
 
@@ -70,13 +75,13 @@ def _configure_logging() -> None:
     Our logger has its own handler: Powertools filters the root handlers against every logger
     whose name contains its service name ("recognito"), which would silence ours.
     """
-    formatter = logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    logging.basicConfig(level=logging.WARNING)
-    logging.root.handlers[0].setFormatter(formatter)
-    handler = logging.StreamHandler()
-    handler.setFormatter(formatter)
+    layout = {"format": "%(asctime)s %(message)s", "datefmt": "%H:%M:%S"}
+    logging.basicConfig(level=logging.WARNING, **layout)  # a no-op where logging is set up already
     ours = logging.getLogger("recognito_local")
-    ours.addHandler(handler)
+    if not ours.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(layout["format"], layout["datefmt"]))
+        ours.addHandler(handler)
     ours.setLevel(logging.INFO)
     ours.propagate = False
 
@@ -92,7 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     for add in COMMANDS:
         add(subparsers)
     args = parser.parse_args(argv)
-    _configure_logging()
     return args.run(args)
 
 

@@ -76,9 +76,9 @@ class LambdaContext:
 def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
     """Run ``operation``'s handler on an API Gateway proxy event and return its proxy result.
 
-    Raises ``FunctionNotFound`` (a ``LookupError``) when the operation has no function. A
-    ``LookupError`` escaping the handler itself is re-raised as ``RuntimeError`` so the front
-    door never mistakes a handler bug for a missing function.
+    Raises ``FunctionNotFound`` (a ``LookupError``) when ``operation`` is not a Rekognition
+    operation or has no function. A ``LookupError`` escaping the handler itself is re-raised as
+    ``RuntimeError`` so the front door never mistakes a handler bug for a missing function.
     """
     handler = _load(operation).handler
     name = f"recognito-{xform_name(operation, '-')}"
@@ -94,7 +94,7 @@ def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(operation: str) -> ModuleType:
-    if not operation.isalnum():
+    if operation not in operation_names():  # only API operations: never front_door, never a path
         raise FunctionNotFound(operation)
     path = functions_dir() / xform_name(operation) / "app.py"
     with _modules_lock:

@@ -118,7 +118,9 @@ class LocalEndpoint:
             body, encoded = raw.decode("utf-8"), False
         except UnicodeDecodeError:
             body, encoded = base64.b64encode(raw).decode("ascii"), True
-        event = proxy_event(body, dict(request.headers), rid=rid, source_ip=request.remote_addr or "127.0.0.1")
+        event = proxy_event(
+            body, dict(request.headers), path=request.path, rid=rid, source_ip=request.remote_addr or "127.0.0.1"
+        )
         event["isBase64Encoded"] = encoded
         try:
             from recognito.frontdoor import dispatch
@@ -194,7 +196,7 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0) -> N
     app = LocalEndpoint(store)
     server = make_server(host, port, app, threaded=True, request_handler=_request_handler(), fd=listener.fileno())
     listener.close()  # the server serves a duplicate of it
-    serving = threading.Thread(target=server.serve_forever, name="recognito-serve", daemon=True)
+    serving = threading.Thread(target=server.serve_forever, args=(0.1,), name="recognito-serve", daemon=True)
     serving.start()
 
     stop = threading.Event()

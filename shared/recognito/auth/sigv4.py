@@ -149,12 +149,15 @@ def parse_authorization(value: str, *, dated: bool = True) -> Authorization:
         raise InvalidSignatureException(
             f"Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'."
         )
+    signed_headers = tuple(name.strip().lower() for name in params["SignedHeaders"].split(";"))
+    if "host" not in signed_headers:
+        raise IncompleteSignatureException("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     return Authorization(
         access_key_id=key_id,
         date=date,
         region=scope_region,
         service=service,
-        signed_headers=tuple(params["SignedHeaders"].split(";")),
+        signed_headers=signed_headers,
         signature=params["Signature"],
     )
 

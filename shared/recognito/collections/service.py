@@ -11,7 +11,7 @@ from recognito.errors import ResourceAlreadyExistsException, ResourceNotFoundExc
 from recognito.face_model import FACE_MODEL_VERSION
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
-from recognito.storage import CollectionRecord
+from recognito.storage import CollectionRecord, FaceRecord, UserRecord
 
 DEFAULT_PAGE_SIZE = 1000
 
@@ -82,6 +82,11 @@ def list_collections(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_collection(request: dict[str, Any]) -> dict[str, Any]:
+    """Deletes the collection, then its faces and users.
+
+    The collection record goes first, so every search index drops the collection at once (its
+    incarnation is gone) and a re-created collection of the same id starts a new one.
+    """
     collection_id = request["CollectionId"]
     try:
         CollectionRecord(collection_id).delete(condition=CollectionRecord.collection_id.exists())
@@ -89,4 +94,8 @@ def delete_collection(request: dict[str, Any]) -> dict[str, Any]:
         if _is_conditional_failure(error):
             raise ResourceNotFoundException(f"The collection id: {collection_id} does not exist") from None
         raise
+    for model in (FaceRecord, UserRecord):
+        with model.batch_write() as batch:
+            for record in model.query(collection_id):
+                batch.delete(record)
     return {"StatusCode": 200}

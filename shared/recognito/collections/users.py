@@ -113,26 +113,28 @@ def _plan_association(collection_id: str, user_id: str, wanted: list[str], thres
     user = require_user(collection_id, user_id)
     faces = live_faces(collection_id, wanted)
     known = _vectors(live_faces(collection_id, sorted(user.face_ids)).values())
+    if len(user.face_ids) >= MAX_FACES_PER_USER:
+        raise ServiceQuotaExceededException(
+            f"User {user_id} already has {MAX_FACES_PER_USER} faces, the most a user can have"
+        )
+    room = MAX_FACES_PER_USER - len(user.face_ids)
     associated, refused, to_write = [], [], []
     for face_id in wanted:
         face = faces.get(face_id)
         if face is None:
             refused.append(_refusal(face_id, user_id, "FACE_NOT_FOUND"))
         elif face.user_id == user_id:
-            associated.append({"FaceId": face_id})
+            continue  # "already associated with the given UserID: ignored and not returned"
         elif face.user_id:
             refused.append(_refusal(face_id, user_id, "ASSOCIATED_TO_A_DIFFERENT_USER"))
+        elif (confidence := _resemblance(face, known)) is not None and confidence < threshold:
+            refused.append(_refusal(face_id, user_id, "LOW_MATCH_CONFIDENCE", confidence))
+        elif len(to_write) >= room:
+            # Past a user's 100 faces AWS returns the face as unsuccessful; no reason in its enum fits.
+            refused.append({"FaceId": face_id, "UserId": user_id, "Reasons": []})
         else:
-            confidence = _resemblance(face, known)
-            if confidence is not None and confidence < threshold:
-                refused.append(_refusal(face_id, user_id, "LOW_MATCH_CONFIDENCE", confidence))
-            else:
-                associated.append({"FaceId": face_id})
-                to_write.append(face)
-    if len(user.face_ids) + len(to_write) > MAX_FACES_PER_USER:
-        raise ServiceQuotaExceededException(
-            f"A user can have at most {MAX_FACES_PER_USER} faces; {user_id} has {len(user.face_ids)}"
-        )
+            associated.append({"FaceId": face_id})
+            to_write.append(face)
     if not to_write:
         return Plan(result=(associated, refused, user_status(user)))
     new_ids = {face.face_id for face in to_write}

@@ -1,0 +1,198 @@
+"""CompareFaces: latency, memory, cold start, and verification accuracy of each FaceNet variant.
+
+    .venv/bin/python bench/compare_faces.py [--quick]
+
+Latency is the service call (two decodes, two detections, one embedding run, FaceDetails) for
+two pairs: Obama's 910x1137 portrait against his 626x1200 one (one face each), and the astronaut
+(512x512 PNG) against a 1920x1280 group photograph of three women. Each thread count runs in a
+fresh process (RECOGNITO_THREADS is read when a session is created); cold start is that process's
+first call: imports, sessions and the first inferences.
+
+Accuracy: every face of tests/face_datasets.py's photographs is embedded once per variant.
+Genuine pairs are photographs of one person taken apart (not crops or frames of one shot);
+impostor pairs are different named people, named people against group faces, and faces within
+one group photograph. Reported: ROC AUC, TAR at FAR 1e-2 and 1e-3 (empirical, so only as fine as
+the pair counts allow), the true- and false-match rates at Similarity 80, and the false-match rate
+at 80 that a normal fit of the cross-photograph impostor cosines predicts, since a few hundred
+pairs cannot show a rate of 1e-3. What packages ship is small: 6 named people, 3 of them with
+one photograph (see the report printed for the counts).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+T0 = time.perf_counter()
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+VARIANTS = ["facenet", "facenet-fp16", "facenet-int8", "facenet-int8-static"]
+
+
+def worker(paths: list[str], repeats: int) -> None:
+    """One process, one thread count: cold start, then latency percentiles per pair."""
+    import resource
+
+    blobs = [Path(path).read_bytes() for path in paths]
+    pairs = list(zip(blobs[0::2], blobs[1::2], strict=True))
+    from recognito.faces.compare import compare_faces
+
+    def request(source: bytes, target: bytes) -> dict:
+        return {"SourceImage": {"Bytes": source}, "TargetImage": {"Bytes": target}}
+
+    start = time.perf_counter()
+    compare_faces(request(*pairs[0]))
+    first = time.perf_counter()
+    result = {"cold_start_s": first - T0, "first_call_s": first - start, "latency_ms": []}
+    import numpy as np
+
+    for pair in pairs:
+        compare_faces(request(*pair))
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            compare_faces(request(*pair))
+            times.append((time.perf_counter() - began) * 1000)
+        result["latency_ms"].append([float(np.percentile(times, 50)), float(np.percentile(times, 95))])
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def latency(quick: bool) -> None:
+    from face_datasets import group_photos, photo_bytes
+    from face_scenes import encode, rgb
+
+    group = next(photo for photo in group_photos() if photo.name == "sample1.jpg")
+    pairs = {
+        "obama 1:1": (photo_bytes("obama.jpg"), photo_bytes("obama2.jpg")),
+        "astronaut 1:3 group": (encode(rgb("astronaut")), encode(group.rgb, "JPEG", quality=90)),
+    }
+    repeats = 8 if quick else 30
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for i, (source, target) in enumerate(pairs.values()):
+            for j, blob in enumerate((source, target)):
+                paths.append(str(Path(folder) / f"{i}-{j}"))
+                Path(paths[-1]).write_bytes(blob)
+        columns = "  ".join(f"{name + ' p50/p95 ms':>28}" for name in pairs)
+        print(f"{'threads':>7} {'cold start':>10} {'1st call':>8}  {columns}  {'max RSS':>8}")
+        for threads in (1, 2):
+            env = {**os.environ, "RECOGNITO_THREADS": str(threads)}
+            args = [sys.executable, __file__, "--worker", str(repeats), *paths]
+            out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            cells = "  ".join(f"{p50:>19.0f} / {p95:>6.0f}" for p50, p95 in result["latency_ms"])
+            print(
+                f"{threads:>7} {result['cold_start_s']:>9.2f}s {result['first_call_s']:>7.2f}s  {cells}"
+                f"  {result['max_rss_mb']:>6.0f}MB"
+            )
+
+
+def roc_auc(genuine, impostor) -> float:
+    """Probability that a genuine pair outscores an impostor pair (ties count half)."""
+    import numpy as np
+
+    g, i = np.asarray(genuine)[:, None], np.asarray(impostor)[None, :]
+    return float((g > i).mean() + 0.5 * (g == i).mean())
+
+
+def tar_at_far(genuine, impostor, far: float) -> tuple[float, float]:
+    """(TAR, threshold) at the smallest cosine whose empirical FAR is at most ``far``."""
+    import numpy as np
+
+    impostor = np.sort(np.asarray(impostor))[::-1]
+    allowed = int(np.floor(far * len(impostor)))  # impostors that may pass
+    threshold = float(impostor[allowed]) if allowed < len(impostor) else -1.0  # strictly above it
+    return float((np.asarray(genuine) > threshold).mean()), threshold
+
+
+def accuracy(variants: list[str]) -> None:
+    import numpy as np
+    from face_datasets import group_photos, labelled_photos
+    from recognito_inference import face_embedder
+    from recognito_inference.face_detector import detect_faces
+    from recognito_inference.sessions import model_path
+    from scipy.stats import norm
+
+    named = [(photo, detect_faces(photo.rgb)[:1]) for photo in labelled_photos()]
+    groups = [(photo, detect_faces(photo.rgb)) for photo in group_photos()]
+    identities = sorted({photo.identity for photo, _ in named})
+    per_identity = {i: sum(photo.identity == i for photo, _ in named) for i in identities}
+    group_faces = sum(len(d) for _, d in groups)
+    print(
+        f"data: {len(identities)} named people in {len(named)} photographs {per_identity}; "
+        f"{len(groups)} group photographs with {group_faces} faces"
+    )
+    cos80 = face_embedder.cosine_for_similarity(80.0)
+    print(f"Similarity 80 = cosine {cos80:.3f}; 99 = {face_embedder.cosine_for_similarity(99.0):.3f}")
+    header = (
+        f"{'variant':>20} {'MB':>5} {'ms/face':>7} {'AUC':>6} {'TAR@1e-2':>9} {'TAR@1e-3':>9} "
+        f"{'TMR@80':>7} {'FMR@80':>7} {'FMR@80 fit':>10}  genuine cosines / impostor mean, sd, max"
+    )
+    print(header)
+    for variant in variants:
+        path = model_path(variant)
+        if not path.exists():
+            print(f"{variant:>20}  (not built)")
+            continue
+
+        def embed(rgb, detections, variant=variant):
+            return face_embedder.embed_crops(face_embedder.face_crops(rgb, detections), variant)
+
+        named_emb = np.concatenate([embed(photo.rgb, d) for photo, d in named])
+        ids = [photo.identity for photo, _ in named]
+        genuine, cross, same_photo = [], [], []
+        for i, j in itertools.combinations(range(len(named_emb)), 2):
+            (genuine if ids[i] == ids[j] else cross).append(float(named_emb[i] @ named_emb[j]))
+        for photo, detections in groups:
+            faces = embed(photo.rgb, detections)
+            cross.extend((faces @ named_emb.T).ravel().tolist())
+            same_photo.extend(float(faces[i] @ faces[j]) for i, j in itertools.combinations(range(len(faces)), 2))
+        impostor = np.array(cross + same_photo)
+        genuine = np.array(genuine)
+
+        crops = face_embedder.face_crops(named[0][0].rgb, named[0][1])
+        face_embedder.embed_crops(crops, variant)
+        began = time.perf_counter()
+        for _ in range(10):
+            face_embedder.embed_crops(crops, variant)
+        ms = (time.perf_counter() - began) * 100
+
+        tar2, _ = tar_at_far(genuine, impostor, 1e-2)
+        tar3, _ = tar_at_far(genuine, impostor, 1e-3)
+        fitted = norm.sf(cos80, loc=np.mean(cross), scale=np.std(cross))
+        print(
+            f"{variant:>20} {path.stat().st_size / 1e6:>5.0f} {ms:>7.1f} {roc_auc(genuine, impostor):>6.3f} "
+            f"{tar2:>9.2f} {tar3:>9.2f} {(genuine >= cos80).mean():>7.2f} {(impostor >= cos80).mean():>7.3f} "
+            f"{fitted:>10.1e}  {np.round(genuine, 2).tolist()} / {impostor.mean():.2f}, {impostor.std():.2f}, "
+            f"{impostor.max():.2f} (cross-photo: {np.mean(cross):.2f}, {np.std(cross):.2f}, {np.max(cross):.2f}; "
+            f"same photo max {max(same_photo):.2f})"
+        )
+    print(
+        f"pairs: {len(genuine)} genuine, {len(impostor)} impostor "
+        f"({len(cross)} across photographs, {len(same_photo)} within group photographs)"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[3:], int(sys.argv[2]))
+        return
+    quick = "--quick" in sys.argv
+    print(f"CompareFaces on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), model in use: ", end="")
+    from recognito_inference.face_embedder import model_name
+
+    print(model_name())
+    latency(quick)
+    accuracy(VARIANTS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Face search at scale: latency, recall vs exact search, cold load, memory, update throughput.
+
+Synthetic embeddings that behave like faces (recognito.search.synthetic: identities with several
+faces each, same-identity cosine ~0.6-0.9, different ~0-0.3; every query is a new face of a known
+identity). Default: 100k faces. ``--full`` adds 1M (its graph takes tens of minutes to build on two
+cores, so it is built once into .cache/bench/ and reused; so is 100k's).
+
+Printed per size: build time, snapshot size and cold load time, memory per face, p50/p95 search
+latency at MaxFaces 10 on one thread (graph path and, for contrast, exact scan), recall against
+exact float32 search above FaceMatchThreshold, add/absorb/remove throughput. Then where an exact
+scan stops being enough (the ANN threshold).
+
+    .venv/bin/python bench/search_scale.py [--full] [--sizes 100000,...] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from recognito.face_model import cosine_for_similarity
+from recognito.search import AnnParams, DirSnapshotStore, FaceChange, FaceIndex, load_snapshot, save_snapshot
+from recognito.search.synthetic import synthetic_faces
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "bench" / "search"
+MAX_FACES = 10
+THRESHOLD = cosine_for_similarity(80.0)  # FaceMatchThreshold's default
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def face_id(i: int) -> str:
+    return f"00000000-0000-4000-8000-{i:012d}"  # UUID-shaped, as the real ids
+
+
+def percentiles(seconds: list[float]) -> str:
+    ms = np.asarray(seconds) * 1e3
+    return f"p50 {np.percentile(ms, 50):6.2f} ms  p95 {np.percentile(ms, 95):6.2f} ms"
+
+
+def build(n: int, faces: np.ndarray, store: DirSnapshotStore, collection: str, params: AnnParams) -> dict:
+    """Index every face through the same path as production (changes, then absorb), and snapshot."""
+    index = FaceIndex(collection, "bench", params)
+    t0 = time.perf_counter()
+    index.apply(FaceChange(face_id(i), i + 1, faces[i], f"user-{i // 5}") for i in range(n))
+    applied = time.perf_counter() - t0
+    print(f"  building the graph of {n:,} faces on {os.cpu_count()} threads (once; cached) ...", flush=True)
+    t0 = time.perf_counter()
+    last = t0
+    while index.absorb(max_seconds=60.0, chunk_seconds=5.0) and index.pending:
+        if time.perf_counter() - last > 120:
+            done = n - index.pending
+            rate = done / (time.perf_counter() - t0)
+            print(f"    {done:,} in graph, {rate:,.0f}/s, ~{index.pending / rate / 60:.0f} min left", flush=True)
+            last = time.perf_counter()
+    graph = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    save_snapshot(index, store)
+    saved = time.perf_counter() - t0
+    info = {"apply_s": applied, "graph_s": graph, "save_s": saved, "threads": os.cpu_count()}
+    (store.root / f"{collection}.build.json").write_text(json.dumps(info))
+    return info
+
+
+def ground_truth(faces: np.ndarray, queries: np.ndarray) -> list[set[int]]:
+    """Exact float32 search: the top MAX_FACES at or above the threshold, per query."""
+    truth = []
+    for q in queries:
+        scores = faces @ q
+        top = np.argpartition(-scores, MAX_FACES)[:MAX_FACES]
+        truth.append({int(i) for i in top if scores[i] >= THRESHOLD})
+    return truth
+
+
+def measure_search(index: FaceIndex, queries: np.ndarray, truth: list[set[int]]) -> tuple[list[float], float]:
+    for q in queries[:20]:
+        index.search(q, MAX_FACES, THRESHOLD)  # warm caches
+    latencies, found = [], 0
+    for q, expected in zip(queries, truth, strict=True):
+        t0 = time.perf_counter()
+        result = index.search(q, MAX_FACES, THRESHOLD)
+        latencies.append(time.perf_counter() - t0)
+        found += len(expected & {int(fid[-12:]) for fid, _ in result})
+    return latencies, found / max(1, sum(len(t) for t in truth))
+
+
+def exact_only(index: FaceIndex) -> FaceIndex:
+    """The same faces without the graph: what an exact scan costs at this size."""
+    manifest, parts = index.export_parts()
+    manifest["graph"] = False
+    return FaceIndex.from_parts(manifest, parts)
+
+
+def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
+    print(f"\n== {n:,} faces in one collection (MaxFaces {MAX_FACES}, threshold cosine {THRESHOLD:.3f} = 80%)")
+    t0 = time.perf_counter()
+    data = synthetic_faces(n, n_queries, seed=n)
+    print(f"  synthetic data: {time.perf_counter() - t0:.1f} s", flush=True)
+    collection = f"bench-{n}-m{params.connectivity}-e{params.expansion_add}"
+    store = DirSnapshotStore(CACHE)
+    if rebuild:
+        shutil.rmtree(CACHE / collection, ignore_errors=True)
+    info_path = CACHE / f"{collection}.build.json"
+    if load_snapshot(collection, "bench", store) is None or not info_path.exists():
+        build(n, data.gallery, store, collection, params)
+    info = json.loads(info_path.read_text())
+    gc.collect()
+    print(
+        f"  build (cached): apply {n:,} changes {info['apply_s']:.1f} s ({n / info['apply_s']:,.0f}/s); "
+        f"graph {info['graph_s'] / 60:.1f} min on {info['threads']} threads ({n / info['graph_s']:,.0f} faces/s); "
+        f"snapshot write {info['save_s']:.1f} s"
+    )
+
+    newest = sorted((CACHE / collection / "bench").glob("0*"))[-1]
+    snapshot_bytes = sum(f.stat().st_size for f in newest.iterdir())
+    cold = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--cold-load", collection, "--query-seed", str(n)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    print(
+        f"  cold start in a new process: load snapshot {cold['load_s']:.2f} s ({snapshot_bytes / 2**30:.2f} GiB of "
+        f"files; from S3 add ~{snapshot_bytes / 2**20 / 300:.1f} s at 300 MB/s), first search "
+        f"{cold['first_search_s'] * 1e3:.1f} ms"
+    )
+    print(
+        f"  memory: {cold['rss_bytes'] / n:,.0f} B/face resident (RSS growth on load; estimate "
+        f"{cold['nbytes'] / n:,.0f}: 1024 float16 matrix + {cold['graph_bytes'] / n:,.0f} graph + ids)"
+    )
+    index = load_snapshot(collection, "bench", store)
+
+    t0 = time.perf_counter()
+    truth = ground_truth(data.gallery, data.queries)
+    print(
+        f"  ground truth (exact float32, {len(truth)} queries): {time.perf_counter() - t0:.1f} s; "
+        f"{np.mean([len(t) for t in truth]):.1f} true matches per query, min {min(len(t) for t in truth)}"
+    )
+    latencies, recall = measure_search(index, data.queries, truth)
+    print(f"  search, graph + exact re-rank, 1 thread: {percentiles(latencies)}  recall {recall:.4f}")
+    exact = exact_only(index)
+    latencies, recall = measure_search(exact, data.queries[:60], truth[:60])
+    print(f"  search, exact float16 scan, 1 thread:    {percentiles(latencies)}  recall {recall:.4f}")
+    del exact
+    gc.collect()
+
+    updates(index, n)
+
+
+def updates(index: FaceIndex, n: int) -> None:
+    """Add, graph insert and remove rates on the loaded index; deleted faces must never come back."""
+    fresh = synthetic_faces(2000, 50, seed=n + 1)
+    seq = index.seq
+    changes = [FaceChange(f"new-{i}", seq + 1 + i, v, None) for i, v in enumerate(fresh.gallery)]
+    t0 = time.perf_counter()
+    index.apply(changes)
+    add_s = time.perf_counter() - t0
+    pending = index.pending
+    latencies = []
+    for q in fresh.queries:
+        t0 = time.perf_counter()
+        index.search(q, MAX_FACES, THRESHOLD)
+        latencies.append(time.perf_counter() - t0)
+    print(f"  with {pending:,} faces pending (exact-scanned beside the graph): search {percentiles(latencies)}")
+    t0 = time.perf_counter()
+    absorbed = index.absorb(threads=1)
+    absorb_s = time.perf_counter() - t0
+    removed = [f"new-{i}" for i in range(len(changes))]
+    seq = index.seq
+    t0 = time.perf_counter()
+    index.apply(FaceChange(fid, seq + 1 + i, None, None) for i, fid in enumerate(removed))
+    remove_s = time.perf_counter() - t0
+    leaked = sum(fid.startswith("new-") for q in fresh.queries for fid, _ in index.search(q, 100, 0.0))
+    print(
+        f"  updates: apply {len(changes) / add_s:,.0f} adds/s (searchable at once); graph insert "
+        f"{absorbed / absorb_s:,.0f} faces/s on 1 thread; remove {len(removed) / remove_s:,.0f}/s; "
+        f"deleted faces returned: {leaked}"
+    )
+
+
+def crossover(params: AnnParams) -> None:
+    """Exact scan vs graph at small sizes: where ``ann_threshold`` belongs."""
+    print("\n== exact scan vs graph (1 thread, MaxFaces 10)")
+    data = synthetic_faces(50_000, 200, seed=7)
+    for n in (5_000, 10_000, 20_000, 50_000):
+        index = FaceIndex(f"x{n}", "bench", AnnParams(**{**params.__dict__, "ann_threshold": 10**9}))
+        index.apply(FaceChange(face_id(i), i + 1, data.gallery[i], None) for i in range(n))
+        truth = ground_truth(data.gallery[:n], data.queries)
+        exact_lat, _ = measure_search(index, data.queries, truth)
+        line = f"  {n:>7,} faces: exact {percentiles(exact_lat)}"
+        if n <= 20_000:
+            graph = FaceIndex(f"g{n}", "bench", AnnParams(**{**params.__dict__, "ann_threshold": 1}))
+            graph.apply(FaceChange(face_id(i), i + 1, data.gallery[i], None) for i in range(n))
+            t0 = time.perf_counter()
+            graph.absorb()
+            build_s = time.perf_counter() - t0
+            ann_lat, recall = measure_search(graph, data.queries, truth)
+            line += f" | graph {percentiles(ann_lat)} recall {recall:.4f} (built in {build_s:.1f} s)"
+        print(line, flush=True)
+
+
+def cold_load(collection: str, seed: int) -> None:
+    """In a fresh process: what a cold function pays before its first answer."""
+    query = synthetic_faces(1000, 1, seed=seed).queries[0]
+    before = rss_bytes()
+    t0 = time.perf_counter()
+    index = load_snapshot(collection, "bench", DirSnapshotStore(CACHE))
+    load_s = time.perf_counter() - t0
+    rss = rss_bytes() - before
+    t0 = time.perf_counter()
+    index.search(query, MAX_FACES, THRESHOLD)
+    first = time.perf_counter() - t0
+    graph = index._graph.memory_usage if index.has_graph else 0
+    print(
+        json.dumps(
+            {"load_s": load_s, "rss_bytes": rss, "nbytes": index.nbytes, "graph_bytes": graph, "first_search_s": first}
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="also 1M faces (builds once, ~30 min on 2 cores)")
+    parser.add_argument("--sizes", help="comma-separated sizes instead of the defaults")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild cached graphs")
+    parser.add_argument("--no-crossover", action="store_true")
+    parser.add_argument("--cold-load", help=argparse.SUPPRESS)
+    parser.add_argument("--query-seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold_load:
+        cold_load(args.cold_load, args.query_seed)
+        return
+    params = AnnParams()
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [100_000] + ([1_000_000] if args.full else [])
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; params {params}")
+    for n in sizes:
+        run_size(n, args.queries, params, args.rebuild)
+        gc.collect()
+    if not args.no_crossover:
+        crossover(params)
+
+
+if __name__ == "__main__":
+    main()

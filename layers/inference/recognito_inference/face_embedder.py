@@ -1,0 +1,182 @@
+"""Face embeddings with FaceNet, and the Rekognition-style Similarity between two of them.
+
+FaceNet 20180408-102900 (Inception-ResNet-v1 trained on CASIA-WebFace) maps a 160x160 RGB face to a
+512-d L2-normalized vector; the cosine of two vectors says how alike the faces are. The network
+was trained on MTCNN detector boxes plus a margin, resized to a square, not on faces warped to
+five-point templates, so the crop here is made the same way: the detector's box, enlarged by
+``MARGIN`` of its size on each side and resized to 160x160 (stretching it, as FaceNet's own
+alignment script does), after turning the image about the box's centre so that the eyes are
+level (a rotation only: no shear, no landmark warping). Each crop is then "prewhitened" to zero
+mean and unit variance, as in training. All the faces of one image run as one batch.
+
+``similarity`` maps the cosine to Rekognition's 0-100 ``Similarity`` with a logistic curve
+fitted on genuine and impostor pairs of real people (see ``_COSINE_AT_80``): at 80, CompareFaces'
+and SearchFaces' default threshold, different people almost never match while the same person
+nearly always does, which is what 80 means at AWS.
+
+This module imports no ONNX Runtime until a face is embedded, so code that only compares stored
+embeddings (SearchFaces, the collections) can use ``similarity`` without the inference layer's
+heavy dependencies being loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+if TYPE_CHECKING:
+    from recognito_inference.face_detector import FaceDetection
+
+# Collections pin this: embeddings from another model or another crop are not comparable.
+FACE_MODEL_VERSION = "facenet-20180408"
+EMBEDDING_SIZE = 512
+
+# The variant that ships: FaceNet with int8 weights (24 MB instead of 94 MB, and faster), whose
+# verification accuracy matched the float32 original on our identities (bench/compare_faces.py).
+# RECOGNITO_FACE_MODEL picks another (facenet, facenet-fp16) for comparisons.
+DEFAULT_MODEL = "facenet-int8"
+INPUT = "input"
+OUTPUT = "embeddings"
+SIZE = 160
+
+# Crop: the detector's box grown by this fraction of its width and height on each side. CenterFace
+# boxes run from the brow to the chin; MTCNN's, which FaceNet saw in training plus a 32 px margin
+# on ~110 px faces, are a little looser. Chosen on the verification pairs (bench/compare_faces.py).
+MARGIN = 0.10
+
+# Similarity = 100 / (1 + exp(-_SLOPE * (cosine - _COSINE_AT_50))), a logistic curve through two
+# anchors read off genuine and impostor pairs (bench/compare_faces.py; tests/face_datasets.py has
+# the photographs: Obama in 3 photos, Biden, the astronaut, the cameraman and 22 women in 6 group
+# photos; with facenet-int8 and MARGIN 0.10):
+# - 80 at cosine 0.50. Impostor pairs from different photographs: mean 0.13, sd ~0.11, largest
+#   0.37 of 153, so a normal tail puts 0.50 at a false-match rate of ~3e-4 (0.47 would be 1e-3).
+#   Different women in one group photograph (shared light, pose and colour) reach 0.54: a source
+#   cut from the target image itself is the one case that can pass 80 without being the person.
+#   FaceNet's own LFW evaluation puts FAR 1e-3 at a distance of ~1.0-1.1 (cosine 0.40-0.50).
+# - 99 at cosine 0.70, about the median of the genuine pairs (0.62-0.74): a clear photo of the same
+#   person scores in the high 90s, as at AWS; unrelated people score about 1 (their mean).
+_COSINE_AT_80 = 0.50
+_COSINE_AT_99 = 0.70
+_SLOPE = float(np.log(99.0 / 4.0) / (_COSINE_AT_99 - _COSINE_AT_80))
+_COSINE_AT_50 = _COSINE_AT_80 - float(np.log(4.0)) / _SLOPE
+
+
+def model_name() -> str:
+    """The embedding model file in use (``<model dir>/<name>.onnx``)."""
+    return os.environ.get("RECOGNITO_FACE_MODEL", DEFAULT_MODEL)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+    """Rekognition-style Similarity (0-100) of L2-normalized embeddings.
+
+    ``a`` and ``b`` are single embeddings (512,) or matrices (n, 512) and (m, 512): two vectors give
+    a float; a vector and a matrix give (m,) (one against many, as a search does); two matrices
+    give (n, m).
+    """
+    a = np.asarray(a, dtype=np.float32)
+    b = np.asarray(b, dtype=np.float32)
+    cosine = np.clip(a @ b.T, -1.0, 1.0)
+    return similarity_from_cosine(cosine)
+
+
+def similarity_from_cosine(cosine: np.ndarray | float) -> np.ndarray | float:
+    """Similarity (0-100) for cosine similarities of L2-normalized embeddings."""
+    score = 100.0 / (1.0 + np.exp(-_SLOPE * (np.asarray(cosine, dtype=np.float64) - _COSINE_AT_50)))
+    return float(score) if np.ndim(score) == 0 else score
+
+
+def cosine_for_similarity(value: float) -> float:
+    """The cosine at which ``similarity`` reaches ``value``: a threshold to prefilter a search by."""
+    clipped = min(max(float(value), 1e-6), 100.0 - 1e-6)
+    return _COSINE_AT_50 - float(np.log(100.0 / clipped - 1.0)) / _SLOPE
+
+
+def _crop_transform(box: np.ndarray, landmarks: np.ndarray, margin: float) -> tuple[float, ...]:
+    """Pillow AFFINE coefficients taking the SIZE x SIZE crop's pixels to the image's.
+
+    The crop is the box grown by ``margin`` per side, turned by the eye line's angle about the
+    box's centre: output (u, v) -> centre + R(angle) @ ((u, v) - SIZE / 2) * scale, with the
+    box's width and height each scaled to SIZE (FaceNet's crops were stretched to a square).
+    Coordinates are continuous (pixel i spans [i, i + 1]); Pillow samples output pixel centres.
+    """
+    x1, y1, x2, y2 = (float(v) for v in box)
+    cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
+    sx = (x2 - x1) * (1.0 + 2.0 * margin) / SIZE
+    sy = (y2 - y1) * (1.0 + 2.0 * margin) / SIZE
+    (lx, ly), (rx, ry) = landmarks[0], landmarks[1]
+    angle = np.arctan2(float(ry - ly), float(rx - lx))
+    cos, sin = float(np.cos(angle)), float(np.sin(angle))
+    # [x; y] = [[cos, -sin], [sin, cos]] @ [sx * (u - SIZE/2); sy * (v - SIZE/2)] + [cx; cy]
+    a, b = cos * sx, -sin * sy
+    d, e = sin * sx, cos * sy
+    half = -SIZE / 2.0
+    c = cx + a * half + b * half
+    f = cy + d * half + e * half
+    return (a, b, c, d, e, f)
+
+
+def face_crops(rgb: np.ndarray, detections: Sequence[FaceDetection], margin: float = MARGIN) -> np.ndarray:
+    """(n, SIZE, SIZE, 3) uint8 crops of the faces, eyes level, as FaceNet takes them.
+
+    A face much larger than SIZE is first shrunk with a box filter (``Image.reduce``): the affine
+    resampling samples bilinearly and would alias a 4x reduction.
+    """
+    image = Image.fromarray(np.ascontiguousarray(rgb))
+    crops = np.empty((len(detections), SIZE, SIZE, 3), dtype=np.uint8)
+    for i, detection in enumerate(detections):
+        box = np.asarray(detection.box, dtype=np.float64)
+        points = np.asarray(detection.landmarks, dtype=np.float64)
+        side = max(box[2] - box[0], box[3] - box[1]) * (1.0 + 2.0 * margin)
+        factor = int(side // (2 * SIZE))  # keep at least 2x SIZE for the bilinear step
+        source = image
+        if factor >= 2:
+            # Reduce only the region the crop can reach (its rotated square's bounding box).
+            cx, cy = (box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0
+            reach = side * 0.75  # > half the diagonal of the crop
+            left = max(0, int(cx - reach) // factor * factor)
+            top = max(0, int(cy - reach) // factor * factor)
+            right = min(image.width, int(cx + reach) + factor)
+            bottom = min(image.height, int(cy + reach) + factor)
+            source = image.crop((left, top, right, bottom)).reduce(factor)
+            offset = np.array([left, top, left, top], dtype=np.float64)
+            box = (box - offset) / factor
+            points = (points - offset[:2]) / factor
+        coefficients = _crop_transform(box, points, margin)
+        crop = source.transform((SIZE, SIZE), Image.AFFINE, coefficients, resample=Image.BILINEAR)
+        crops[i] = np.asarray(crop)
+    return crops
+
+
+def prewhiten(crops: np.ndarray) -> np.ndarray:
+    """Each crop to zero mean and unit variance (FaceNet's training normalization), float32."""
+    x = crops.astype(np.float32)
+    axes = tuple(range(1, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    std = x.std(axis=axes, keepdims=True)
+    floor = np.float32(1.0 / np.sqrt(x[0].size)) if len(x) else np.float32(1.0)
+    return ((x - mean) / np.maximum(std, floor)).astype(np.float32, copy=False)
+
+
+def embed_crops(crops: np.ndarray, model: str | None = None) -> np.ndarray:
+    """(n, 512) float32 L2-normalized embeddings of (n, SIZE, SIZE, 3) uint8 face crops, one run."""
+    if not len(crops):
+        return np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
+    from recognito_inference.sessions import get_session  # onnxruntime only when a face is embedded
+
+    session = get_session(model or model_name())
+    (embeddings,) = session.run([OUTPUT], {INPUT: prewhiten(crops)})
+    embeddings = embeddings.astype(np.float32)
+    # The graph ends in an L2 normalization; reduced-precision variants drift from unit length.
+    embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    return embeddings
+
+
+def embed_faces(
+    rgb: np.ndarray, detections: Sequence[FaceDetection], *, model: str | None = None
+) -> np.ndarray:
+    """(n, 512) float32 L2-normalized embeddings of the detected faces of an RGB image, in order."""
+    return embed_crops(face_crops(rgb, detections), model)

@@ -1,0 +1,140 @@
+"""Searching a collection: faces by face, users by face or user.
+
+Searches never scan DynamoDB: each warm function keeps the collection's index in memory
+(``recognito.search``) and catches up on the changes since its last look (``DynamoFaceFeed``),
+so a face indexed by one call is found by the next, in any function. Match metadata for the few
+faces returned is read with one BatchGetItem.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from recognito.collections.faces import face_description, live_faces
+from recognito.collections.service import get_collection
+from recognito.collections.store import DynamoFaceFeed
+from recognito.collections.users import require_user, user_status
+from recognito.errors import InvalidParameterException
+from recognito.face_model import cosine_for_similarity, similarity_percent
+from recognito.search.cache import IndexCache
+from recognito.search.index import FaceIndex
+from recognito.search.snapshot import S3SnapshotStore, SnapshotStore
+from recognito.storage import UserRecord
+
+DEFAULT_MAX_FACES = 80
+DEFAULT_FACE_MATCH_THRESHOLD = 80.0
+DEFAULT_MAX_USERS = 100
+DEFAULT_USER_MATCH_THRESHOLD = 80.0
+# A user is found through its faces: look this far past MaxUsers so that users with several
+# matching faces cannot crowd the others out.
+_FACES_PER_USER_SEARCHED = 8
+
+
+@cache
+def _snapshots() -> SnapshotStore | None:
+    bucket = os.environ.get("RECOGNITO_INDEX_BUCKET")
+    return S3SnapshotStore(bucket, prefix="indexes/") if bucket else None
+
+
+_indexes = IndexCache()
+_feed = DynamoFaceFeed()
+
+
+def collection_index(collection_id: str) -> FaceIndex:
+    """The collection's search index, up to date with every committed write."""
+    return _indexes.get(collection_id, _feed, _snapshots())
+
+
+def face_matches(
+    collection_id: str, query: np.ndarray, max_faces: int, threshold: float, exclude: str | None = None
+) -> list[dict[str, Any]]:
+    """``FaceMatches``: the collection's faces at or above ``threshold`` Similarity, best first."""
+    index = collection_index(collection_id)
+    wanted = max_faces + (1 if exclude else 0)
+    hits = [(face_id, cosine) for face_id, cosine in index.search(query, wanted, cosine_for_similarity(threshold))]
+    hits = [(face_id, cosine) for face_id, cosine in hits if face_id != exclude][:max_faces]
+    records = live_faces(collection_id, [face_id for face_id, _ in hits])
+    return [
+        {"Similarity": float(similarity_percent(cosine)), "Face": face_description(records[face_id])}
+        for face_id, cosine in hits
+        if face_id in records  # deleted between the index's read and this one
+    ]
+
+
+def search_faces(request: dict[str, Any]) -> dict[str, Any]:
+    collection = get_collection(request["CollectionId"])
+    face_id = request["FaceId"]
+    index = collection_index(collection.collection_id)
+    if face_id not in index:
+        raise InvalidParameterException("faceId was not found in the collection.")
+    matches = face_matches(
+        collection.collection_id,
+        index.embedding(face_id),
+        request.get("MaxFaces", DEFAULT_MAX_FACES),
+        request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD),
+        exclude=face_id,
+    )
+    return {"SearchedFaceId": face_id, "FaceMatches": matches, "FaceModelVersion": collection.face_model_version}
+
+
+def user_matches(
+    collection_id: str,
+    queries: np.ndarray,
+    max_users: int,
+    threshold: float,
+    exclude_user: str | None = None,
+) -> list[dict[str, Any]]:
+    """``UserMatches``: users whose faces resemble any of ``queries``, by their best face, best first."""
+    index = collection_index(collection_id)
+    floor = cosine_for_similarity(threshold)
+    best: dict[str, float] = {}
+    for query in np.atleast_2d(queries):
+        for face_id, cosine in index.search(query, max_users * _FACES_PER_USER_SEARCHED, floor):
+            user_id = index.user_of(face_id) if face_id in index else None
+            if user_id and user_id != exclude_user and cosine > best.get(user_id, -1.0):
+                best[user_id] = cosine
+    ranked = sorted(best.items(), key=lambda item: -item[1])[:max_users]
+    users = {user.user_id: user for user in UserRecord.batch_get([(collection_id, u) for u, _ in ranked])}
+    return [
+        {
+            "Similarity": float(similarity_percent(cosine)),
+            "User": {"UserId": user_id, "UserStatus": user_status(users[user_id])},
+        }
+        for user_id, cosine in ranked
+        if user_id in users
+    ]
+
+
+def search_users(request: dict[str, Any]) -> dict[str, Any]:
+    """Users resembling a face of the collection (``FaceId``) or another user (``UserId``)."""
+    collection = get_collection(request["CollectionId"])
+    collection_id = collection.collection_id
+    if bool(request.get("FaceId")) == bool(request.get("UserId")):
+        raise InvalidParameterException("Provide exactly one of FaceId and UserId")
+    index = collection_index(collection_id)
+    result: dict[str, Any] = {"FaceModelVersion": collection.face_model_version}
+    if request.get("FaceId"):
+        face_id = request["FaceId"]
+        if face_id not in index:
+            raise InvalidParameterException("faceId was not found in the collection.")
+        queries, exclude = index.embedding(face_id), None
+        result["SearchedFace"] = {"FaceId": face_id}
+    else:
+        user = require_user(collection_id, request["UserId"])
+        face_ids = [face_id for face_id in sorted(user.face_ids) if face_id in index]
+        if not face_ids:
+            raise InvalidParameterException(f"User {user.user_id} has no faces to search with")
+        queries, exclude = np.stack([index.embedding(face_id) for face_id in face_ids]), user.user_id
+        result["SearchedUser"] = {"UserId": user.user_id}
+    result["UserMatches"] = user_matches(
+        collection_id,
+        queries,
+        request.get("MaxUsers", DEFAULT_MAX_USERS),
+        request.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD),
+        exclude_user=exclude,
+    )
+    return result
