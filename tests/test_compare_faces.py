@@ -156,3 +156,24 @@ def test_no_face_in_source_through_the_handler() -> None:
     status, response = call("CompareFaces", body)
     assert status == 400
     assert response["__type"] == "InvalidParameterException"
+
+
+def test_embeddings_are_unit_vectors_batched_as_alone() -> None:
+    from recognito_inference.face_detector import detect_faces
+    from recognito_inference.face_embedder import cosine_for_similarity, embed_faces, similarity
+
+    group = side_by_side(rgb("camera"), rgb("astronaut"))
+    detections = detect_faces(group)
+    batch = embed_faces(group, detections)
+    assert batch.shape == (2, 512) and batch.dtype == np.float32
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    alone = np.concatenate([embed_faces(group, [d]) for d in detections])
+    # int8 dynamic quantization scales activations per batch, so a batch-mate nudges a face's
+    # embedding, by a cosine of ~1e-3: far below what tells people apart (impostors' sd ~0.1).
+    assert ((batch * alone).sum(axis=1) > 0.998).all()
+
+    # One against many, many against many, and the threshold a search prefilters with.
+    assert np.shape(similarity(batch[0], batch)) == (2,)
+    assert np.shape(similarity(batch, batch)) == (2, 2)
+    assert similarity(batch[0], batch[0]) > 99.9
+    assert similarity(np.float32(cosine_for_similarity(80.0)) * batch[0], batch[0]) == pytest.approx(80.0)

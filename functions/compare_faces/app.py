@@ -1,4 +1,5 @@
 """CompareFaces: the largest face of one image against every face of another."""
+
 from recognito.faces.compare import compare_faces
 from recognito.protocol import rekognition_operation
 

@@ -63,6 +63,7 @@ class LocalEndpoint:
         self.ready = threading.Event()
         self._active = 0
         self._idle = threading.Condition()
+        self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
@@ -83,6 +84,16 @@ class LocalEndpoint:
         log.info("%s %s %.1fms", label, status.split()[0], (time.perf_counter() - started) * 1000)
         start_response(status, headers)
         return [body]
+
+    @contextmanager
+    def _serialized(self, service: str | None) -> Iterator[None]:
+        """One DynamoDB request at a time: moto's tables do no locking of their own, and
+        conditional writes and transactions must check and write atomically, as DynamoDB does."""
+        if service != "dynamodb":
+            yield
+            return
+        with self._dynamodb:
+            yield
 
     def drain(self, timeout: float) -> bool:
         """Wait for requests in flight to finish; False if some were still running at ``timeout``."""
@@ -139,7 +150,7 @@ class LocalEndpoint:
             captured[:] = [status, headers]
             return chunks.append
 
-        with self.store.gate.shared():
+        with self.store.gate.shared(), self._serialized(service):
             try:
                 result = self.moto(environ, capture)
                 try:

@@ -9,8 +9,8 @@ alignment script does), after turning the image about the box's centre so that t
 level (a rotation only: no shear, no landmark warping). Each crop is then "prewhitened" to zero
 mean and unit variance, as in training. All the faces of one image run as one batch.
 
-``similarity`` maps the cosine to Rekognition's 0-100 ``Similarity`` with a logistic curve
-fitted on genuine and impostor pairs of real people (see ``_COSINE_AT_80``): at 80, CompareFaces'
+``similarity`` maps the cosine to Rekognition's 0-100 ``Similarity`` with a logistic curve set
+on genuine and impostor pairs of real people (see ``_COSINE_AT_80``): at 80, CompareFaces'
 and SearchFaces' default threshold, different people almost never match while the same person
 nearly always does, which is what 80 means at AWS.
 
@@ -52,11 +52,11 @@ MARGIN = 0.10
 # anchors read off genuine and impostor pairs (bench/compare_faces.py; tests/face_datasets.py has
 # the photographs: Obama in 3 photos, Biden, the astronaut, the cameraman and 22 women in 6 group
 # photos; with facenet-int8 and MARGIN 0.10):
-# - 80 at cosine 0.50. Impostor pairs from different photographs: mean 0.13, sd ~0.11, largest
-#   0.37 of 153, so a normal tail puts 0.50 at a false-match rate of ~3e-4 (0.47 would be 1e-3).
-#   Different women in one group photograph (shared light, pose and colour) reach 0.54: a source
-#   cut from the target image itself is the one case that can pass 80 without being the person.
-#   FaceNet's own LFW evaluation puts FAR 1e-3 at a distance of ~1.0-1.1 (cosine 0.40-0.50).
+# - 80 at cosine 0.50. Impostor pairs from different photographs: mean 0.13, sd 0.11, largest
+#   0.37 of 144, so a normal tail puts 0.50 at a false-match rate of ~4e-4 (0.47 would be 1e-3).
+#   Different women in one group photograph (shared light, pose and colour) reach 0.54: a face cut
+#   out of a group photograph and compared with that photograph is the one case seen to match
+#   someone else above 80.
 # - 99 at cosine 0.70, about the median of the genuine pairs (0.62-0.74): a clear photo of the same
 #   person scores in the high 90s, as at AWS; unrelated people score about 1 (their mean).
 _COSINE_AT_80 = 0.50
@@ -175,8 +175,6 @@ def embed_crops(crops: np.ndarray, model: str | None = None) -> np.ndarray:
     return embeddings
 
 
-def embed_faces(
-    rgb: np.ndarray, detections: Sequence[FaceDetection], *, model: str | None = None
-) -> np.ndarray:
+def embed_faces(rgb: np.ndarray, detections: Sequence[FaceDetection], *, model: str | None = None) -> np.ndarray:
     """(n, 512) float32 L2-normalized embeddings of the detected faces of an RGB image, in order."""
     return embed_crops(face_crops(rgb, detections), model)
