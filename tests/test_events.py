@@ -20,7 +20,7 @@ def _unit(seed: int) -> np.ndarray:
 
 
 EVENT_FILES = sorted(EVENTS.glob("*.json"))
-IMAGE_FUNCTIONS = {"detect_faces", "compare_faces"}
+IMAGE_FUNCTIONS = {"detect_faces", "compare_faces", "index_faces", "search_faces_by_image", "search_users_by_image"}
 
 
 def test_every_function_has_a_sample_event_and_back():

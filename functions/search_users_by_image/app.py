@@ -1,0 +1,9 @@
+"""SearchUsersByImage: the users of a collection that look like the largest face of an image."""
+
+from recognito.collections.indexing import search_users_by_image
+from recognito.protocol import rekognition_operation
+
+
+@rekognition_operation("SearchUsersByImage")
+def handler(request: dict, context: object) -> dict:
+    return search_users_by_image(request)
