@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from botocore import xform_name
 from conftest import EVENTS, FUNCTIONS, call, invoke_event, load_function
 from models_available import needs_models
 from recognito.collections.faces import NewFace, add_faces
+from recognito.storage import CelebrityRecord
 
 _BOX = {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}
 
@@ -20,7 +22,14 @@ def _unit(seed: int) -> np.ndarray:
 
 
 EVENT_FILES = sorted(EVENTS.glob("*.json"))
-IMAGE_FUNCTIONS = {"detect_faces", "compare_faces", "index_faces", "search_faces_by_image", "search_users_by_image"}
+IMAGE_FUNCTIONS = {
+    "detect_faces",
+    "compare_faces",
+    "index_faces",
+    "search_faces_by_image",
+    "search_users_by_image",
+    "recognize_celebrities",
+}
 
 
 def test_every_function_has_a_sample_event_and_back():
@@ -44,6 +53,9 @@ def test_sample_event(path, monkeypatch):
         face_id = add_faces("my-collection", [NewFace(_unit(0), _BOX, 99.0)], image_id="i", external_image_id=None)[0]
         body = json.loads(event["body"])
         event["body"] = json.dumps({**body, "FaceId": face_id["FaceId"]})
+    if name == "get_celebrity_info":
+        # The sample names a celebrity of the gallery; here one is added under that Id.
+        CelebrityRecord("3Ir0du6", name="Eileen Collins", created=datetime.now(UTC)).save()
     if name == "front_door":
         # Deployed, the front door Invokes the operation's Lambda; here it runs the handler in-process.
         monkeypatch.setattr(load_function("front_door"), "invoke", lambda op, ev: invoke_event(xform_name(op), ev))

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from recognito_local.celebrities import add_celebrities_commands
 from recognito_local.keys import add_keys_commands
 
 DEFAULT_PORT = 8765
@@ -86,7 +87,7 @@ def _configure_logging() -> None:
     ours.propagate = False
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_serve, add_keys_commands]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_serve, add_keys_commands, add_celebrities_commands]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,40 +32,41 @@ def add_keys_commands(subparsers: argparse._SubParsersAction) -> None:
 
     create = commands.add_parser("create", help="issue a new key and print its secret (shown only this once)")
     create.add_argument("--description", default="", help="what the key is for, shown by `keys list`")
-    create.set_defaults(run=_command(_create))
+    create.set_defaults(run=command(_create))
 
     listing = commands.add_parser("list", help="every key with its status (never the secrets)")
-    listing.set_defaults(run=_command(_list))
+    listing.set_defaults(run=command(_list))
 
     revoke = commands.add_parser("revoke", help="make a key Inactive for good")
     revoke.add_argument("access_key_id", metavar="KEY_ID")
-    revoke.set_defaults(run=_command(_revoke))
+    revoke.set_defaults(run=command(_revoke))
 
-    for command in (create, listing, revoke):
-        command.add_argument("--stack", help=STACK_HELP)
-        command.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
+    for subcommand in (create, listing, revoke):
+        subcommand.add_argument("--stack", help=STACK_HELP)
+        subcommand.add_argument("--region", help="the stack's region (default: your AWS configuration's)")
 
 
-def _command(action: Callable[[argparse.Namespace], None]) -> Callable[[argparse.Namespace], int]:
+def command(action: Callable[[argparse.Namespace], None], name: str = "keys") -> Callable[[argparse.Namespace], int]:
     """A subcommand's ``run``: settings first, then the action, its failures as one line on stderr."""
 
     def run(args: argparse.Namespace) -> int:
-        _configure(args)
+        configure_environment(args)
         from botocore.exceptions import BotoCoreError, ClientError
         from pynamodb.exceptions import PynamoDBException
         from recognito.auth.keys import KeyStoreError
+        from recognito.errors import RekognitionError
 
         try:
             action(args)
-        except (KeyStoreError, BotoCoreError, ClientError, PynamoDBException) as error:
-            print(f"recognito keys: {error}", file=sys.stderr)
+        except (KeyStoreError, RekognitionError, BotoCoreError, ClientError, PynamoDBException) as error:
+            print(f"recognito {name}: {error}", file=sys.stderr)
             return 1
         return 0
 
     return run
 
 
-def _configure(args: argparse.Namespace) -> None:
+def configure_environment(args: argparse.Namespace) -> None:
     """recognito reads its settings once, at import: fix them before its storage is imported."""
     import boto3
 

@@ -71,12 +71,13 @@ def list_collections(request: dict[str, Any]) -> dict[str, Any]:
     page_size = request.get("MaxResults") or DEFAULT_PAGE_SIZE
     start = decode_token("ListCollections", request["NextToken"]) if request.get("NextToken") else None
     page = CollectionRecord.scan(limit=page_size, last_evaluated_key=start, page_size=page_size)
-    records = list(page)
+    # Reserved collections (the celebrity gallery) have ids no caller can give: not the caller's.
+    records = [record for record in page if ":" not in record.collection_id]
     result: dict[str, Any] = {
         "CollectionIds": [record.collection_id for record in records],
         "FaceModelVersions": [record.face_model_version for record in records],
     }
-    if page.last_evaluated_key and len(records) == page_size:
+    if page.last_evaluated_key:
         result["NextToken"] = encode_token("ListCollections", page.last_evaluated_key)
     return result
 

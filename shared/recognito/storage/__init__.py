@@ -5,6 +5,13 @@ several stacks; the endpoint comes from botocore's own configuration (``AWS_ENDP
 the same models talk to DynamoDB deployed and to the embedded backend locally.
 """
 
-from recognito.storage.tables import ALL_TABLES, CollectionRecord, FaceRecord, UserRecord, ensure_tables
+from recognito.storage.tables import (
+    ALL_TABLES,
+    CelebrityRecord,
+    CollectionRecord,
+    FaceRecord,
+    UserRecord,
+    ensure_tables,
+)
 
-__all__ = ["ALL_TABLES", "CollectionRecord", "FaceRecord", "UserRecord", "ensure_tables"]
+__all__ = ["ALL_TABLES", "CelebrityRecord", "CollectionRecord", "FaceRecord", "UserRecord", "ensure_tables"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -99,7 +100,19 @@ class AccessKeyRecord(Model):
     revoked = UTCDateTimeAttribute(null=True)
 
 
-ALL_TABLES: tuple[type[Model], ...] = (CollectionRecord, FaceRecord, UserRecord, AccessKeyRecord)
+class CelebrityRecord(Model):
+    """A celebrity of the operator's gallery: who they are; their faces live in the gallery collection."""
+
+    Meta = _meta("celebrities")
+
+    celebrity_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    urls = ListAttribute(of=UnicodeAttribute, default=list)
+    known_gender = UnicodeAttribute(null=True)
+    created = UTCDateTimeAttribute()
+
+
+ALL_TABLES: tuple[type[Model], ...] = (CollectionRecord, FaceRecord, UserRecord, AccessKeyRecord, CelebrityRecord)
 
 
 def ensure_tables() -> None:

@@ -1,0 +1,70 @@
+"""RecognizeCelebrities and GetCelebrityInfo against an operator's gallery of real people."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from conftest import call
+from face_datasets import photo_bytes
+from models_available import needs_models
+from PIL import Image
+from recognito.faces.celebrities import add_celebrity
+from skimage import data
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def image(raw: bytes) -> dict:
+    return {"Bytes": base64.b64encode(raw).decode()}
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def gallery():
+    needs_models("centerface", "facenet-int8")
+    obama = add_celebrity(
+        "Barack Obama", [photo_bytes("obama.jpg"), photo_bytes("obama2.jpg")], ["barackobama.com"], "Male"
+    )
+    biden = add_celebrity("Joe Biden", [photo_bytes("biden.jpg")], [], "Male")
+    return {"obama": obama, "biden": biden}
+
+
+def test_a_gallery_celebrity_is_recognized_in_another_photograph(gallery):
+    status, found = call("RecognizeCelebrities", {"Image": image(photo_bytes("obama3.jpg"))})
+    assert status == 200
+    (celebrity,) = found["CelebrityFaces"]
+    assert celebrity["Name"] == "Barack Obama" and celebrity["Id"] == gallery["obama"]
+    assert celebrity["MatchConfidence"] >= 80
+    assert celebrity["Urls"] == ["barackobama.com"] and celebrity["KnownGender"] == {"Type": "Male"}
+    assert 0 < celebrity["Face"]["BoundingBox"]["Width"] < 1 and celebrity["Face"]["Landmarks"]
+    assert found["UnrecognizedFaces"] == []
+
+
+def test_strangers_are_unrecognized_faces(gallery):
+    status, found = call("RecognizeCelebrities", {"Image": image(jpeg(data.astronaut()))})
+    assert status == 200 and found["CelebrityFaces"] == []
+    assert len(found["UnrecognizedFaces"]) == 1
+
+
+def test_get_celebrity_info_and_the_gallery_stays_private(gallery):
+    assert call("GetCelebrityInfo", {"Id": gallery["biden"]}) == (
+        200,
+        {"Name": "Joe Biden", "Urls": [], "KnownGender": {"Type": "Male"}},
+    )
+    status, error = call("GetCelebrityInfo", {"Id": "nobody00"})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+    assert call("ListCollections", {})[1]["CollectionIds"] == []
+
+
+def test_an_empty_gallery_recognizes_no_one():
+    needs_models("centerface", "facenet-int8")
+    status, found = call("RecognizeCelebrities", {"Image": image(photo_bytes("obama3.jpg"))})
+    assert status == 200 and found["CelebrityFaces"] == [] and len(found["UnrecognizedFaces"]) == 1
