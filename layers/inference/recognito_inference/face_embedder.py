@@ -31,8 +31,6 @@ from PIL import Image
 if TYPE_CHECKING:
     from recognito_inference.face_detector import FaceDetection
 
-# Collections pin this: embeddings from another model or another crop are not comparable.
-FACE_MODEL_VERSION = "facenet-20180408"
 EMBEDDING_SIZE = 512
 
 # The variant that ships: FaceNet with int8 weights (onnxruntime dynamic quantization): 24 MB
@@ -50,51 +48,9 @@ SIZE = 160
 # on ~110 px faces, are a little looser. Chosen on the verification pairs (bench/compare_faces.py).
 MARGIN = 0.10
 
-# Similarity = 100 / (1 + exp(-_SLOPE * (cosine - _COSINE_AT_50))), a logistic curve through two
-# anchors read off genuine and impostor pairs (bench/compare_faces.py; tests/face_datasets.py has
-# the photographs: Obama in 3 photos, Biden, the astronaut, the cameraman and 22 women in 6 group
-# photos; with facenet-int8 and MARGIN 0.10):
-# - 80 at cosine 0.50. Impostor pairs from different photographs: mean 0.13, sd 0.11, largest
-#   0.37 of 144, so a normal tail puts 0.50 at a false-match rate of ~4e-4 (0.47 would be 1e-3).
-#   Different women in one group photograph (shared light, pose and colour) reach 0.54: a face cut
-#   out of a group photograph and compared with that photograph is the one case seen to match
-#   someone else above 80.
-# - 99 at cosine 0.70, about the median of the genuine pairs (0.62-0.74): a clear photo of the same
-#   person scores in the high 90s, as at AWS; unrelated people score about 1 (their mean).
-_COSINE_AT_80 = 0.50
-_COSINE_AT_99 = 0.70
-_SLOPE = float(np.log(99.0 / 4.0) / (_COSINE_AT_99 - _COSINE_AT_80))
-_COSINE_AT_50 = _COSINE_AT_80 - float(np.log(4.0)) / _SLOPE
-
-
 def model_name() -> str:
     """The embedding model file in use (``<model dir>/<name>.onnx``)."""
     return os.environ.get("RECOGNITO_FACE_MODEL", DEFAULT_MODEL)
-
-
-def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
-    """Rekognition-style Similarity (0-100) of L2-normalized embeddings.
-
-    ``a`` and ``b`` are single embeddings (512,) or matrices (n, 512) and (m, 512): two vectors give
-    a float; a vector and a matrix give (m,) (one against many, as a search does); two matrices
-    give (n, m).
-    """
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
-    cosine = np.clip(a @ b.T, -1.0, 1.0)
-    return similarity_from_cosine(cosine)
-
-
-def similarity_from_cosine(cosine: np.ndarray | float) -> np.ndarray | float:
-    """Similarity (0-100) for cosine similarities of L2-normalized embeddings."""
-    score = 100.0 / (1.0 + np.exp(-_SLOPE * (np.asarray(cosine, dtype=np.float64) - _COSINE_AT_50)))
-    return float(score) if np.ndim(score) == 0 else score
-
-
-def cosine_for_similarity(value: float) -> float:
-    """The cosine at which ``similarity`` reaches ``value``: a threshold to prefilter a search by."""
-    clipped = min(max(float(value), 1e-6), 100.0 - 1e-6)
-    return _COSINE_AT_50 - float(np.log(100.0 / clipped - 1.0)) / _SLOPE
 
 
 def _crop_transform(box: np.ndarray, landmarks: np.ndarray, margin: float) -> tuple[float, ...]:

@@ -4,8 +4,8 @@ Three ONNX models from PaddleOCR (as RapidOCR ships them), with everything aroun
 numpy and Pillow, so the layer needs neither OpenCV nor PaddleOCR:
 
 1. **Detection** (``ppocrv4-det``, DB): a text probability map at the input's resolution. It is
-   binarized, its connected components (8-connected, found on row runs) become minimum-area
-   rotated rectangles, each scored by the mean probability inside it and grown by DB's "unclip"
+   binarized, its connected components (8-connected, found on row runs), scored by their mean
+   probability, become minimum-area rotated rectangles grown by DB's "unclip"
    offset (for a rectangle, exactly ``area * ratio / perimeter`` on every side).
 2. **Direction** (``ppocr-cls``): each line is cut out along its rotated box (a Pillow QUAD
    transform) and turned upright; the classifier says whether it reads upside down (180 degrees).
@@ -44,6 +44,10 @@ BOX_THRESHOLD = 0.5  # mean probability inside a box
 UNCLIP_RATIO = 1.6
 MIN_BOX_SIDE = 3  # px on the map, before unclip (+2 after)
 MAX_CANDIDATES = 1000
+# A near-horizontal line (within this many degrees) whose box is this much thicker than the line
+# itself is bent, and is read along its centre line.
+BEND_MAX_ANGLE = 20
+BEND_THICKNESS_RATIO = 2.1
 
 # Direction and recognition inputs.
 CLS_SHAPE = (48, 192)
@@ -74,15 +78,30 @@ class TextWord:
 @dataclass(frozen=True)
 class TextLine:
     """One line: its box (4 x 2 float pixels, corners in reading order), text, mean character
-    probability (0..1) and words."""
+    probability (0..1) and words.
+
+    A line bent by a page's curl also has a ``curve``: its centre line (x and y, pixels, in
+    increasing x) and half its height, along which it was read; ``flipped`` says it reads right to
+    left along that curve (text upside down)."""
 
     quad: np.ndarray
     text: str
     confidence: float
     words: tuple[TextWord, ...]
+    curve: tuple[np.ndarray, np.ndarray, float] | None = None
+    flipped: bool = False
+
+    def span_quad(self, start: float, end: float) -> np.ndarray:
+        """The box of the part of the line from ``start`` to ``end`` (fractions of its length in
+        reading direction), corners in reading order."""
+        if self.curve is None:
+            return sub_quad(self.quad, start, end)
+        if self.flipped:
+            return np.roll(_curve_quad(self.curve, 1 - end, 1 - start), 2, axis=0)
+        return _curve_quad(self.curve, start, end)
 
     def word_quad(self, word: TextWord) -> np.ndarray:
-        return sub_quad(self.quad, word.start, word.end)
+        return self.span_quad(word.start, word.end)
 
 
 def sub_quad(quad: np.ndarray, start: float, end: float) -> np.ndarray:
@@ -93,26 +112,48 @@ def sub_quad(quad: np.ndarray, start: float, end: float) -> np.ndarray:
     )
 
 
+def _curve_quad(curve: tuple[np.ndarray, np.ndarray, float], start: float, end: float) -> np.ndarray:
+    """The box of a bent line between two fractions of its width: the chord of its centre line
+    there, half its height above and below."""
+    xs, ys, half = curve
+    x0 = xs[0] + (xs[-1] - xs[0]) * start
+    x1 = xs[0] + (xs[-1] - xs[0]) * end
+    y0, y1 = np.interp([x0, x1], xs, ys)
+    return np.array([[x0, y0 - half], [x1, y1 - half], [x1, y1 + half], [x0, y0 + half]])
+
+
+@dataclass
+class _Region:
+    """A detected line on its way through direction and recognition."""
+
+    quad: np.ndarray  # corners in the crop's order
+    curve: tuple[np.ndarray, np.ndarray, float] | None = None
+    flipped: bool = False
+    crop: np.ndarray | None = None
+
+
 def read_text(rgb: np.ndarray) -> list[TextLine]:
     """Every line of text in an H x W x 3 uint8 RGB image, in reading order (top to bottom, then
     left to right)."""
     bgr = np.ascontiguousarray(rgb[..., ::-1])  # PaddleOCR trained on OpenCV's BGR
-    quads = detect_lines(bgr)
-    if not quads:
+    regions = detect_lines(bgr)
+    if not regions:
         return []
-    crops, quads = zip(*(_upright(bgr, q) for q in quads), strict=True)
-    crops, quads = _fix_upside_down(list(crops), list(quads))
+    for region in regions:
+        _cut_out(bgr, region)
+    _fix_upside_down(regions)
     lines = []
-    for quad, crop, decoded in zip(quads, crops, _recognize(crops), strict=True):
-        line = _line(quad, crop, *decoded)
+    for region, decoded in zip(regions, _recognize([r.crop for r in regions]), strict=True):
+        line = _line(region, *decoded)
         if line is not None:
             lines.append(line)
     return lines
 
 
 # ------------------------------------------------------------------------------------- detection
-def detect_lines(bgr: np.ndarray) -> list[np.ndarray]:
-    """Rotated boxes (4 x 2 float pixels of ``bgr``) around the lines of text, in reading order."""
+def detect_lines(bgr: np.ndarray) -> list[_Region]:
+    """The lines of text in ``bgr``, in reading order: rotated boxes (4 x 2 float pixels), and for
+    bent lines their centre lines."""
     height, width = bgr.shape[:2]
     scale = DET_SHORT_SIDE / min(height, width)
     scale = min(scale, DET_MAX_SIDE / max(height, width))
@@ -131,27 +172,33 @@ def detect_lines(bgr: np.ndarray) -> list[np.ndarray]:
     grown[:, 1:] |= mask[:, :-1]
     grown[1:, 1:] |= mask[:-1, :-1]
 
-    sx, sy = width / in_w, height / in_h
-    boxes = []
-    for hull_points in _components(grown)[:MAX_CANDIDATES]:
-        rect = _min_area_rect(hull_points)
+    scale_xy = np.array([width / in_w, height / in_h])
+    regions = []
+    for runs, score in _components(grown, prob)[:MAX_CANDIDATES]:
+        # Scored over the component itself (DB's "slow" mode), not its box: a line bent by a page's
+        # curl has a box that is mostly background.
+        if score < BOX_THRESHOLD:
+            continue
+        rect = _min_area_rect(_row_extremes(*runs))
         if rect is None or min(_sides(rect)) < MIN_BOX_SIDE:
             continue
-        if _mean_inside(prob, rect) < BOX_THRESHOLD:
-            continue
+        curve = _bend(*runs, rect)
         rect = _unclip(rect, UNCLIP_RATIO)
         if min(_sides(rect)) < MIN_BOX_SIDE + 2:
             continue
-        box = rect * [sx, sy]
+        box = rect * scale_xy
         box[:, 0] = np.clip(box[:, 0], 0, width)
         box[:, 1] = np.clip(box[:, 1], 0, height)
-        boxes.append(_order_corners(box))
-    return _reading_order(boxes)
+        if curve is not None:
+            xs, ys, half = curve
+            curve = (xs * scale_xy[0], ys * scale_xy[1], half * scale_xy[1])
+        regions.append(_Region(_order_corners(box), curve))
+    return _reading_order(regions)
 
 
-def _components(mask: np.ndarray) -> list[np.ndarray]:
-    """The 8-connected components of a binary image, each as the points that bound it: the first
-    and last pixel of each of its rows (enough for a convex hull), largest component first.
+def _components(mask: np.ndarray, prob: np.ndarray) -> list[tuple[tuple[np.ndarray, ...], float]]:
+    """The 8-connected components of a binary image, largest first, each as its runs (row, first
+    column, end column) and the mean of ``prob`` over its pixels.
 
     Labelling runs rather than pixels keeps this vectorized: runs of consecutive rows touch when
     their column ranges overlap or meet diagonally, and labels spread along those links by
@@ -184,21 +231,61 @@ def _components(mask: np.ndarray) -> list[np.ndarray]:
         if np.array_equal(new, labels):
             break
         labels = new
+
+    cumulative = np.zeros((height, width + 1))
+    np.cumsum(prob, axis=1, out=cumulative[:, 1:])
+    run_sums = cumulative[row, x1] - cumulative[row, x0]
     order = np.argsort(labels, kind="stable")
     groups = np.split(order, np.nonzero(np.diff(labels[order]))[0] + 1)
-    points = []
-    for runs in groups:
-        # Each row's extreme pixels (centres, as OpenCV's contours give them).
-        rows = row[runs]
-        left = np.full(height, width, dtype=np.int64)
-        right = np.full(height, -1, dtype=np.int64)
-        np.minimum.at(left, rows, x0[runs])
-        np.maximum.at(right, rows, x1[runs] - 1)
-        ys = np.unique(rows)
-        pts = np.concatenate([np.stack([left[ys], ys], 1), np.stack([right[ys], ys], 1)]).astype(np.float64)
-        points.append(pts)
-    points.sort(key=len, reverse=True)
-    return points
+    found = [((row[r], x0[r], x1[r]), float(run_sums[r].sum() / (x1[r] - x0[r]).sum())) for r in groups]
+    found.sort(key=lambda item: len(item[0][0]), reverse=True)
+    return found
+
+
+def _row_extremes(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+    """The first and last pixel of each row of a component (centres, as OpenCV's contours give
+    them): all a convex hull needs."""
+    ys, inverse = np.unique(rows, return_inverse=True)
+    left = np.full(len(ys), np.iinfo(np.int64).max)
+    right = np.full(len(ys), -1)
+    np.minimum.at(left, inverse, x0)
+    np.maximum.at(right, inverse, x1 - 1)
+    return np.concatenate([np.stack([left, ys], 1), np.stack([right, ys], 1)]).astype(np.float64)
+
+
+def _bend(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, rect: np.ndarray) -> tuple | None:
+    """The centre line and half height of a near-horizontal line whose box is much thicker than
+    the line itself (a page's curl bends it); None for a straight line.
+
+    Read along its box, a bent line would share the crop with pieces of its neighbours; read along
+    its centre line it comes out straight. Half height and ends are grown like DB's unclip.
+    """
+    u = rect[1] - rect[0] if _sides(rect)[0] >= _sides(rect)[1] else rect[2] - rect[1]
+    if abs(u[1]) > abs(u[0]) * math.tan(math.radians(BEND_MAX_ANGLE)):
+        return None
+    lengths = x1 - x0
+    cols = np.repeat(x0 - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    pixel_rows = np.repeat(rows, lengths)
+    first = int(x0.min())
+    span = int(x1.max()) - first
+    top = np.full(span, np.iinfo(np.int64).max)
+    bottom = np.full(span, -1)
+    np.minimum.at(top, cols - first, pixel_rows)
+    np.maximum.at(bottom, cols - first, pixel_rows)
+    thickness = float(np.median(bottom - top + 1))
+    if min(_sides(rect)) < BEND_THICKNESS_RATIO * thickness:
+        return None
+    window = max(3, int(thickness)) | 1
+    centre = (top + bottom) / 2.0
+    padded = np.pad(centre, window // 2, mode="edge")
+    centre = np.convolve(padded, np.ones(window) / window, mode="valid")
+    distance = span * thickness * UNCLIP_RATIO / (2 * (span + thickness))
+    samples = np.linspace(0, span - 1, min(span, 32))
+    xs = first + samples
+    ys = np.interp(samples, np.arange(span), centre)
+    xs[0] -= distance
+    xs[-1] += distance
+    return xs, ys, 1.3 * (thickness / 2 + distance)
 
 
 def _convex_hull(points: np.ndarray) -> np.ndarray:
@@ -265,18 +352,6 @@ def _inside_quad(quad: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray
     return inside_pos | inside_neg
 
 
-def _mean_inside(prob: np.ndarray, rect: np.ndarray) -> float:
-    """DB's box score ("fast" mode): the mean probability over the pixels inside the box."""
-    h, w = prob.shape
-    x0, y0 = np.clip(np.floor(rect.min(0)).astype(int), 0, [w - 1, h - 1])
-    x1, y1 = np.clip(np.ceil(rect.max(0)).astype(int), 0, [w - 1, h - 1])
-    ys, xs = np.mgrid[y0 : y1 + 1, x0 : x1 + 1]
-    inside = _inside_quad(rect, xs, ys)
-    if not inside.any():
-        return 0.0
-    return float(prob[y0 : y1 + 1, x0 : x1 + 1][inside].mean())
-
-
 def _order_corners(box: np.ndarray) -> np.ndarray:
     """PaddleOCR's corner order: of the two leftmost corners the upper is first (top-left), the
     lower last; of the two rightmost the upper is second, the lower third."""
@@ -287,30 +362,30 @@ def _order_corners(box: np.ndarray) -> np.ndarray:
     return np.array([tl, tr, br, bl])
 
 
-def _reading_order(boxes: list[np.ndarray]) -> list[np.ndarray]:
-    """Top to bottom; boxes whose vertical centres are within half a line height of each other
+def _reading_order(regions: list[_Region]) -> list[_Region]:
+    """Top to bottom; lines whose vertical centres are within half a line height of each other
     count as one row, read left to right."""
-    if not boxes:
+    if not regions:
         return []
-    centres = np.array([b[:, 1].mean() for b in boxes])
-    heights = np.array([max(np.ptp(b[:, 1]), 1.0) for b in boxes])
-    order = list(np.argsort(centres, kind="stable"))
+    centres = np.array([r.quad[:, 1].mean() for r in regions])
+    heights = np.array([max(np.ptp(r.quad[:, 1]), 1.0) for r in regions])
     rows: list[list[int]] = []
-    for i in order:
-        if rows and abs(centres[i] - np.mean([centres[j] for j in rows[-1]])) < 0.5 * min(
-            heights[i], np.median([heights[j] for j in rows[-1]])
-        ):
-            rows[-1].append(i)
+    for i in np.argsort(centres, kind="stable"):
+        if rows and abs(centres[i] - np.mean(centres[rows[-1]])) < 0.5 * min(heights[i], np.median(heights[rows[-1]])):
+            rows[-1].append(int(i))
         else:
-            rows.append([i])
-    return [boxes[i] for row in rows for i in sorted(row, key=lambda j: boxes[j][:, 0].min())]
+            rows.append([int(i)])
+    return [regions[i] for row in rows for i in sorted(row, key=lambda j: regions[j].quad[:, 0].min())]
 
 
 # ------------------------------------------------------------------------------ crops, direction
-def _upright(bgr: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The line cut out along its box and laid horizontal; the box's corners reordered so that
-    they follow the crop's (top-left, top-right, bottom-right, bottom-left)."""
-    tl, tr, br, bl = quad
+def _cut_out(bgr: np.ndarray, region: _Region) -> None:
+    """Cut the line out and lay it horizontal: along its box (corners then reordered to follow
+    the crop's top-left, top-right, bottom-right, bottom-left), or along its centre line."""
+    if region.curve is not None:
+        region.crop = _along_curve(bgr, region.curve)
+        return
+    tl, tr, br, bl = region.quad
     w = max(1, round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
     h = max(1, round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
     # Pillow's QUAD data: the source's upper-left, lower-left, lower-right, upper-right corners.
@@ -321,8 +396,30 @@ def _upright(bgr: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         # so the crop's top-left is the box's top-right). The direction classifier settles which
         # way round it reads.
         crop = np.rot90(crop)
-        quad = np.roll(quad, -1, axis=0)
-    return np.ascontiguousarray(crop), quad
+        region.quad = np.roll(region.quad, -1, axis=0)
+    region.crop = np.ascontiguousarray(crop)
+
+
+def _along_curve(bgr: np.ndarray, curve: tuple[np.ndarray, np.ndarray, float]) -> np.ndarray:
+    """A bent line resampled straight: column by column, the pixels within half its height of its
+    centre line (bilinear)."""
+    xs, ys, half = curve
+    height, width = bgr.shape[:2]
+    out_w = max(1, round(xs[-1] - xs[0]))
+    out_h = max(1, round(2 * half))
+    x = xs[0] + (np.arange(out_w) + 0.5) * (xs[-1] - xs[0]) / out_w
+    y = np.interp(x, xs, ys)[None, :] - half + (np.arange(out_h)[:, None] + 0.5) * (2 * half / out_h)
+    x = np.broadcast_to(x[None, :], y.shape)
+    x = np.clip(x - 0.5, 0, width - 1)
+    y = np.clip(y - 0.5, 0, height - 1)
+    x0 = np.minimum(np.floor(x).astype(int), width - 2 if width > 1 else 0)
+    y0 = np.minimum(np.floor(y).astype(int), height - 2 if height > 1 else 0)
+    x1, y1 = np.minimum(x0 + 1, width - 1), np.minimum(y0 + 1, height - 1)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    img = bgr.astype(np.float32)
+    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
+    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
+    return np.clip(top * (1 - fy) + bottom * fy + 0.5, 0, 255).astype(np.uint8)
 
 
 def _resize_normalized(crop: np.ndarray, height: int, max_width: int) -> np.ndarray:
@@ -334,22 +431,23 @@ def _resize_normalized(crop: np.ndarray, height: int, max_width: int) -> np.ndar
     return ((resized / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
 
 
-def _fix_upside_down(crops: list[np.ndarray], quads: list[np.ndarray]) -> tuple[list, list]:
+def _fix_upside_down(regions: list[_Region]) -> None:
+    """Turn over the lines the direction classifier is sure read upside down."""
     session = get_session(CLS_MODEL)
     name = session.get_inputs()[0].name
     height, width = CLS_SHAPE
-    for i in range(0, len(crops), BATCH):
-        chunk = crops[i : i + BATCH]
+    for i in range(0, len(regions), BATCH):
+        chunk = regions[i : i + BATCH]
         batch = np.zeros((len(chunk), 3, height, width), dtype=np.float32)
-        for j, crop in enumerate(chunk):
-            x = _resize_normalized(crop, height, width)
+        for j, region in enumerate(chunk):
+            x = _resize_normalized(region.crop, height, width)
             batch[j, :, :, : x.shape[2]] = x
         probs = session.run(None, {name: batch})[0]
-        for j, (_, upside_down) in enumerate(probs):
-            if upside_down > CLS_THRESHOLD and upside_down > probs[j][0]:
-                crops[i + j] = np.ascontiguousarray(crops[i + j][::-1, ::-1])
-                quads[i + j] = np.roll(quads[i + j], 2, axis=0)
-    return crops, quads
+        for region, (upright, upside_down) in zip(chunk, probs, strict=True):
+            if upside_down > CLS_THRESHOLD and upside_down > upright:
+                region.crop = np.ascontiguousarray(region.crop[::-1, ::-1])
+                region.quad = np.roll(region.quad, 2, axis=0)
+                region.flipped = not region.flipped
 
 
 # ------------------------------------------------------------------------------------ recognition
@@ -422,11 +520,12 @@ def _recognize(crops: list[np.ndarray]) -> list[tuple[list[str], np.ndarray, np.
 
 # ------------------------------------------------------------------------------------------ words
 def _line(
-    quad: np.ndarray, crop: np.ndarray, pieces: list[str], spans: np.ndarray, probs: np.ndarray, is_space: np.ndarray
+    region: _Region, pieces: list[str], spans: np.ndarray, probs: np.ndarray, is_space: np.ndarray
 ) -> TextLine | None:
     """A recognized line split into words; None when nothing legible is left."""
     if len(probs) == 0:
         return None
+    crop = region.crop
     gaps = _ink_gaps(crop)
     words: list[TextWord] = []
     current: list[int] = []
@@ -459,7 +558,14 @@ def _line(
     if confidence < MIN_LINE_SCORE:
         return None
     words = [_tighten(w, crop) for w in words]
-    return TextLine(quad=quad, text=" ".join(w.text for w in words), confidence=confidence, words=tuple(words))
+    return TextLine(
+        quad=region.quad,
+        text=" ".join(w.text for w in words),
+        confidence=confidence,
+        words=tuple(words),
+        curve=region.curve,
+        flipped=region.flipped,
+    )
 
 
 def _ink_profile(crop: np.ndarray) -> np.ndarray:

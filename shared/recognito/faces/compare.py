@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from recognito_inference.face_detector import BASE_LONG_SIDE, FaceDetection, detect_faces
-from recognito_inference.face_embedder import embed_crops, face_crops, similarity
+from recognito_inference.face_embedder import embed_crops, face_crops
 
 from recognito.errors import InvalidParameterException
+from recognito.face_model import similarity
 from recognito.faces.details import face_details, passes_quality_filter
 from recognito.images import INVALID_PARAMETERS_MESSAGE, DecodedImage, limits_for, load_image
 

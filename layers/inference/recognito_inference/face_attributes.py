@@ -1,0 +1,366 @@
+"""Face attributes beyond the detector's: a dense mesh, irises, expression, age and gender.
+
+Models (all run batched over the faces of one image; each only when an attribute needs it):
+
+- ``facemesh`` (MediaPipe FaceMesh, Apache-2.0): 468 points (x, y, relative depth z) from a
+  192x192 crop of the face, rotated so that the detector's eyes are level. Landmarks, eye and
+  mouth openness, head pose and the regions that the trait measurements below read come from it.
+- ``iris`` (MediaPipe Iris, Apache-2.0): 71 eyelid/brow points and 5 iris points from a 64x64
+  crop of each eye (2.3x the eye's corner-to-corner width, the image-right eye mirrored, as
+  MediaPipe does). Pupils, eye openness (its eyelids are finer than the mesh's) and gaze.
+- ``emotion`` (oarriaga/face_classification, MIT, FER2013): 7 expressions from a 64x64 grey crop.
+- ``age-gender`` (face-api.js AgeGenderNet, MIT): age in years and P(male) from a 112x112 crop of
+  the detector's box, averaged with the mirrored crop.
+
+Measurements (no model exists in a package for these; see ``trait_features``): eyeglasses,
+sunglasses, beard and mustache come from a logistic regression on a few contrast and edge
+measurements of mesh regions of a small, eye-aligned grey face, trained on hand-labelled faces
+of scikit-image's LFW subset (bench/face_traits.py refits it and reports its cross-validated
+accuracy).
+
+Coordinates are the input image's pixels throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from recognito_inference.sessions import get_session
+
+MESH_SIZE = 192
+MESH_CROP = 1.4  # crop side / the detector box's longer side
+IRIS_SIZE = 64
+IRIS_CROP = 2.3  # crop side / eye corner-to-corner width (MediaPipe's)
+EMOTION_SIZE = 64
+AGE_SIZE = 112
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+# Mesh indices (MediaPipe's canonical numbering). "Image-left" is the subject's right.
+EYE_CORNERS = np.array([[33, 133], [362, 263]])  # [image-left eye, image-right eye] x [left, right] corner
+LIPS = {"left": 61, "right": 291, "upper_outer": 0, "lower_outer": 17, "upper_inner": 13, "lower_inner": 14}
+NOSE_TIP = 1
+# The iris model's contour: points 0-8 run along the lower lid from the outer corner to the inner
+# one, 9-15 along the upper lid; each upper point faces lower point 1-7.
+IRIS_UPPER = np.arange(9, 16)
+IRIS_LOWER = np.arange(1, 8)
+IRIS_CENTER = 71
+
+
+@dataclass
+class FaceAnalysis:
+    """What the models said of n faces; fields are filled on demand (None until computed)."""
+
+    mesh: np.ndarray | None = None  # (n, 468, 3) x, y px; z in px units, smaller = nearer
+    mesh_score: np.ndarray | None = None  # (n,) the mesh model's face probability
+    eye_contours: np.ndarray | None = None  # (n, 2, 71, 2): [image-left, image-right] eye
+    irises: np.ndarray | None = None  # (n, 2, 5, 2): centre first
+    emotions: np.ndarray | None = None  # (n, 7) probabilities in EMOTIONS order
+    ages: np.ndarray | None = None  # (n,) years
+    male: np.ndarray | None = None  # (n,) P(male)
+    extra: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------- cropping
+def _affine_crops(
+    image: Image.Image, centers: np.ndarray, sides: np.ndarray, angles: np.ndarray, size: int, flip: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Square crops (n, size, size, C) uint8 of ``image``, each centred at ``centers`` (n, 2),
+    ``sides`` px wide, rotated by ``angles`` (radians, the crop's x axis along that direction),
+    optionally mirrored. Returns the crops and, per crop, the 2x2 matrix A and offset t mapping a
+    crop pixel (u, v) to the image: (x, y) = A @ (u, v) + t. Outside the image is black."""
+    n = len(centers)
+    scale = sides / size
+    cos, sin = np.cos(angles) * scale, np.sin(angles) * scale
+    mats = np.stack([np.stack([cos, -sin], 1), np.stack([sin, cos], 1)], 1)  # (n, 2, 2)
+    if flip is not None:
+        mats[flip, :, 0] *= -1.0
+    offsets = centers - mats @ np.array([size / 2.0, size / 2.0])
+    crops = np.empty((n, size, size, len(image.getbands())), dtype=np.uint8)
+    for i in range(n):
+        a, t = mats[i], offsets[i]
+        coeffs = (a[0, 0], a[0, 1], t[0], a[1, 0], a[1, 1], t[1])
+        crop = image.transform((size, size), Image.AFFINE, coeffs, resample=Image.BILINEAR)
+        crops[i] = np.asarray(crop).reshape(size, size, -1)
+    return crops, mats, offsets
+
+
+def _to_image(points: np.ndarray, mats: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Crop pixels (n, k, 2) -> image pixels, with each crop's mapping."""
+    return np.einsum("nij,nkj->nki", mats, points) + offsets[:, None, :]
+
+
+# ---------------------------------------------------------------------------------------- models
+def run_mesh(image: Image.Image, boxes: np.ndarray, eyes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 468, 3) mesh points in image pixels and (n,) face scores, for faces at ``boxes`` (n, 4)
+    whose eyes (n, 2, 2: image-left, image-right) set the crop's rotation."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * MESH_CROP
+    delta = eyes[:, 1] - eyes[:, 0]
+    angles = np.arctan2(delta[:, 1], delta[:, 0])
+    crops, mats, offsets = _affine_crops(image, centers, sides, angles, MESH_SIZE)
+    session = get_session("facemesh")
+    mesh, score = session.run(["output_mesh", "output_faceflag"], {"input": crops.astype(np.float32) / 255.0})
+    mesh = mesh.reshape(len(boxes), -1, 3).astype(np.float64)
+    points = _to_image(mesh[:, :, :2], mats, offsets)
+    depth = mesh[:, :, 2:] * (sides / MESH_SIZE)[:, None, None]
+    return np.concatenate([points, depth], axis=2), score[:, 0].astype(np.float64)
+
+
+def run_iris(image: Image.Image, mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2, 71, 2) eye contours and (n, 2, 5, 2) iris points (centre first) of both eyes."""
+    n = len(mesh)
+    corners = mesh[:, EYE_CORNERS, :2]  # (n, 2 eyes, 2 corners, 2)
+    centers = corners.mean(axis=2).reshape(-1, 2)
+    delta = (corners[:, :, 1] - corners[:, :, 0]).reshape(-1, 2)
+    sides = np.maximum(np.hypot(delta[:, 0], delta[:, 1]), 1.0) * IRIS_CROP
+    angles = np.arctan2(delta[:, 1], delta[:, 0])
+    # MediaPipe's model sees the subject's right eye (the image-left one); the other is mirrored.
+    flip = np.tile([False, True], n)
+    crops, mats, offsets = _affine_crops(image, centers, sides, angles, IRIS_SIZE, flip)
+    (points,) = get_session("iris").run(["points"], {"input": crops.astype(np.float32) / 255.0})
+    points = points.reshape(2 * n, 76, 3)[:, :, :2].astype(np.float64)
+    points = _to_image(points, mats, offsets).reshape(n, 2, 76, 2)
+    return points[:, :, :IRIS_CENTER], points[:, :, IRIS_CENTER:]
+
+
+def _face_frames(mesh: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Square crops around each mesh's extent: centres, sides and the eye line's angles."""
+    lo, hi = mesh[:, :, :2].min(axis=1), mesh[:, :, :2].max(axis=1)
+    corners = mesh[:, EYE_CORNERS, :2]
+    delta = corners[:, 1].mean(axis=1) - corners[:, 0].mean(axis=1)
+    return (lo + hi) / 2, (hi - lo).max(axis=1) * margin, np.arctan2(delta[:, 1], delta[:, 0])
+
+
+def run_emotion(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
+    """(n, 7) expression probabilities (EMOTIONS order) from the level, mesh-framed face."""
+    centers, sides, angles = _face_frames(mesh, 1.1)
+    crops, _, _ = _affine_crops(image.convert("L"), centers, sides, angles, EMOTION_SIZE)
+    x = (crops.astype(np.float32) / 255.0 - 0.5) * 2.0
+    (probs,) = get_session("emotion").run(["emotion"], {"input": x})
+    return probs.astype(np.float64)
+
+
+def run_age_gender(image: Image.Image, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) ages and (n,) P(male) from a square crop of each detector box and its mirror image."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    crops, _, _ = _affine_crops(image, centers, sides, np.zeros(len(boxes)), AGE_SIZE)
+    x = np.concatenate([crops, crops[:, :, ::-1]]).astype(np.float32)
+    age, gender = get_session("age-gender").run(["age", "gender"], {"input": x})
+    n = len(boxes)
+    return (age[:n] + age[n:]).astype(np.float64) / 2, (gender[:n, 0] + gender[n:, 0]).astype(np.float64) / 2
+
+
+# ------------------------------------------------------------------------------------ geometry
+def eye_openness(eye_contours: np.ndarray) -> np.ndarray:
+    """(n, 2) eyelid gap / eye width of each eye (open eyes ~0.25-0.4, closed under ~0.12)."""
+    gap = np.linalg.norm(eye_contours[:, :, IRIS_UPPER] - eye_contours[:, :, IRIS_LOWER], axis=3).mean(axis=2)
+    width = np.linalg.norm(eye_contours[:, :, 0] - eye_contours[:, :, 8], axis=2)
+    return gap / np.maximum(width, 1e-6)
+
+
+def mouth_openness(mesh: np.ndarray) -> np.ndarray:
+    """(n,) gap between the inner lips / mouth width."""
+    gap = np.linalg.norm(mesh[:, LIPS["upper_inner"], :2] - mesh[:, LIPS["lower_inner"], :2], axis=1)
+    width = np.linalg.norm(mesh[:, LIPS["left"], :2] - mesh[:, LIPS["right"], :2], axis=1)
+    return gap / np.maximum(width, 1e-6)
+
+
+def eye_direction(eye_contours: np.ndarray, irises: np.ndarray) -> np.ndarray:
+    """(n, 2) gaze yaw and pitch in degrees relative to the head, from where each iris centre sits
+    between its eye's corners, averaged over both eyes.
+
+    The eyeball is taken as a sphere of radius ``0.42 x`` the corner-to-corner width (an eye ~24 mm
+    across shows a ~28 mm wide opening); the iris centre's offset from the corners' midpoint,
+    along and across the corner line, is that radius times the sine of the gaze angle. The iris
+    centre of an eye looking straight ahead sits ``GAZE_PITCH_BIAS`` eye widths above the corner
+    line (measured on frontal faces looking at the camera)."""
+    outer_inner = eye_contours[:, :, [0, 8]]  # (n, 2, 2, 2)
+    # The corners in image-left-to-right order, whichever is outer (the mirrored eye is too).
+    left = np.where((outer_inner[:, :, 0, 0] <= outer_inner[:, :, 1, 0])[..., None], outer_inner[:, :, 0], outer_inner[:, :, 1])
+    right = np.where((outer_inner[:, :, 0, 0] <= outer_inner[:, :, 1, 0])[..., None], outer_inner[:, :, 1], outer_inner[:, :, 0])
+    axis = right - left
+    width = np.maximum(np.linalg.norm(axis, axis=2), 1e-6)
+    ux = axis / width[..., None]
+    uy = np.stack([-ux[..., 1], ux[..., 0]], axis=-1)  # image down
+    offset = irises[:, :, 0] - (left + right) / 2
+    radius = 0.42 * width
+    sx = np.clip(np.sum(offset * ux, axis=-1) / radius, -1, 1)
+    sy = np.clip(np.sum(offset * uy, axis=-1) / radius + GAZE_PITCH_BIAS / 0.42, -1, 1)
+    yaw = np.degrees(np.arcsin(sx)).mean(axis=1)
+    # An iris below its corners' line looks down: Rekognition's pitch is positive looking up.
+    pitch = -np.degrees(np.arcsin(sy)).mean(axis=1)
+    return np.stack([yaw, pitch], axis=1)
+
+
+GAZE_PITCH_BIAS = 0.0
+
+
+# ------------------------------------------------------------------------------ trait features
+# Every trait measurement reads a small grey face, rotated level and scaled so that the eye
+# centres sit TRAIT_EYES apart, TRAIT_EYE_Y from the top of a TRAIT_SIZE square: about how the
+# training faces (scikit-image's 25x25 LFW subset) are framed, at the same coarse resolution.
+TRAIT_SIZE = 32
+TRAIT_EYES = 12.0
+TRAIT_EYE_Y = 12.0
+
+# Mesh regions, as point lists whose bounding polygon (convex hull) is the region.
+REGIONS = {
+    "bridge": [168, 6, 122, 351, 193, 417, 245, 465],  # between the eyes: a glasses bridge
+    "eye_l": [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7],
+    "eye_r": [362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382],
+    "under_eye_l": [111, 117, 118, 119, 120, 121, 128, 245, 233, 232, 231, 230, 229, 228, 31, 226],
+    "under_eye_r": [340, 346, 347, 348, 349, 350, 357, 465, 453, 452, 451, 450, 449, 448, 261, 446],
+    "cheek_l": [116, 123, 147, 187, 205, 50, 117, 118],
+    "cheek_r": [345, 352, 376, 411, 425, 280, 346, 347],
+    "nose": [5, 4, 1, 45, 275, 51, 281, 195],
+    "upper_lip": [2, 97, 326, 164, 167, 393, 165, 391, 92, 322, 40, 270, 37, 267, 0, 39, 269, 186, 410],
+    "chin": [17, 84, 314, 181, 405, 200, 199, 175, 152, 148, 377, 176, 400, 149, 378, 150, 379, 136, 365, 83, 313],
+    "jaw_l": [172, 136, 150, 149, 176, 58, 138, 135, 169, 170, 140, 171],
+    "jaw_r": [397, 365, 379, 378, 400, 288, 367, 364, 394, 395, 369, 396],
+}
+TRAIT_FEATURES = (
+    "bridge_edges",
+    "rim_edges",
+    "eye_dark",
+    "eye_flat",
+    "upper_lip_dark",
+    "chin_dark",
+    "chin_texture",
+    "jaw_dark",
+)
+
+
+def _trait_frames(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each face: the crop mapping that puts its eyes where TRAIT_* say."""
+    eyes = mesh[:, EYE_CORNERS, :2].mean(axis=2)  # (n, 2, 2)
+    delta = eyes[:, 1] - eyes[:, 0]
+    dist = np.maximum(np.hypot(delta[:, 0], delta[:, 1]), 1e-6)
+    angles = np.arctan2(delta[:, 1], delta[:, 0])
+    sides = dist * TRAIT_SIZE / TRAIT_EYES
+    mid = eyes.mean(axis=1)
+    # The crop centre lies (TRAIT_SIZE/2 - TRAIT_EYE_Y) crop px below the eyes' midpoint.
+    down = np.stack([-np.sin(angles), np.cos(angles)], axis=1)
+    centers = mid + down * ((TRAIT_SIZE / 2 - TRAIT_EYE_Y) * sides / TRAIT_SIZE)[:, None]
+    return centers, sides, angles
+
+
+def _polygon_masks(points: np.ndarray, size: int) -> np.ndarray:
+    """(n, size, size) bool: inside the convex hull of each point set (n, k, 2) in crop px."""
+    n = len(points)
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    masks = np.empty((n, size * size), dtype=bool)
+    for i in range(n):
+        hull = _convex_hull(points[i])
+        edges = np.roll(hull, -1, axis=0) - hull
+        rel = grid[:, None, :] - hull[None, :, :]
+        cross = edges[None, :, 0] * rel[:, :, 1] - edges[None, :, 1] * rel[:, :, 0]
+        masks[i] = (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+    return masks.reshape(n, size, size)
+
+
+def _convex_hull(points: np.ndarray) -> np.ndarray:
+    """Monotone-chain convex hull of (k, 2) points, counter-clockwise."""
+    pts = sorted(map(tuple, np.asarray(points, dtype=np.float64)))
+
+    def half(seq: list) -> list:
+        out: list = []
+        for p in seq:
+            while len(out) >= 2 and (
+                (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1]) - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])
+            ) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(pts[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def trait_features(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
+    """(n, len(TRAIT_FEATURES)) contrast and edge measurements of mesh regions.
+
+    Each is relative to the face itself (the nose and cheeks as its skin, the face's own contrast),
+    so lighting and skin tone cancel to first order:
+    - bridge_edges, rim_edges: horizontal-edge energy on the nose bridge between the eyes and just
+      under the eyes, where a frame crosses; over the cheeks' edge energy.
+    - eye_dark, eye_flat: the eye regions' brightness under the skin's, and their texture over the
+      skin's (dark lenses are dark and flat; eyes show sclera, iris and lashes).
+    - upper_lip_dark, chin_dark, jaw_dark: brightness of the upper lip, chin and jaw under the skin's.
+    - chin_texture: the chin's texture over the cheeks'.
+    """
+    n = len(mesh)
+    if not n:
+        return np.zeros((0, len(TRAIT_FEATURES)))
+    centers, sides, angles = _trait_frames(mesh)
+    grey, mats, offsets = _affine_crops(image.convert("L"), centers, sides, angles, TRAIT_SIZE)
+    g = grey[..., 0].astype(np.float64)
+    inv = np.linalg.inv(mats)
+    local = np.einsum("nij,nkj->nki", inv, mesh[:, :, :2] - offsets[:, None, :])
+    masks = {name: _polygon_masks(local[:, idx], TRAIT_SIZE) for name, idx in REGIONS.items()}
+    # Vertical derivative: horizontal edges (a frame's bridge and rims).
+    dy = np.zeros_like(g)
+    dy[:, 1:-1] = np.abs(g[:, 2:] - g[:, :-2]) / 2
+    grad = np.zeros_like(g)
+    grad[:, 1:-1, 1:-1] = np.hypot(g[:, 2:, 1:-1] - g[:, :-2, 1:-1], g[:, 1:-1, 2:] - g[:, 1:-1, :-2]) / 2
+
+    def mean(values: np.ndarray, *names: str) -> np.ndarray:
+        m = np.zeros_like(masks[names[0]])
+        for name in names:
+            m |= masks[name]
+        count = m.sum(axis=(1, 2))
+        return (values * m).sum(axis=(1, 2)) / np.maximum(count, 1)
+
+    def std(*names: str) -> np.ndarray:
+        mu = mean(g, *names)
+        return np.sqrt(np.maximum(mean(g**2, *names) - mu**2, 0.0))
+
+    skin = mean(g, "nose", "cheek_l", "cheek_r")
+    scale = np.maximum(std("nose", "cheek_l", "cheek_r", "chin", "eye_l", "eye_r"), 4.0)
+    skin_grad = np.maximum(mean(grad, "cheek_l", "cheek_r", "nose"), 1.0)
+    features = np.stack(
+        [
+            mean(dy, "bridge") / skin_grad,
+            mean(dy, "under_eye_l", "under_eye_r") / skin_grad,
+            (skin - mean(g, "eye_l", "eye_r")) / scale,
+            std("eye_l", "eye_r") / np.maximum(std("cheek_l", "cheek_r", "nose"), 2.0),
+            (skin - mean(g, "upper_lip")) / scale,
+            (skin - mean(g, "chin")) / scale,
+            mean(grad, "chin") / skin_grad,
+            (skin - mean(g, "jaw_l", "jaw_r")) / scale,
+        ],
+        axis=1,
+    )
+    return features
+
+
+# ------------------------------------------------------------------------------------- analyze
+def analyze(
+    rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[str]
+) -> FaceAnalysis:
+    """Run what ``needs`` asks for ("mesh", "iris", "emotion", "age_gender", "traits") on the
+    faces at ``boxes`` (n, 4 px) with detector landmarks ``points`` (n, 5, 2); what the asked
+    steps depend on (the mesh, for all but age/gender) runs too."""
+    result = FaceAnalysis()
+    if not len(boxes):
+        return result
+    image = Image.fromarray(rgb)
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if needs & {"mesh", "iris", "emotion", "traits"}:
+        result.mesh, result.mesh_score = run_mesh(image, boxes, np.asarray(points, dtype=np.float64)[:, :2])
+    if "iris" in needs:
+        result.eye_contours, result.irises = run_iris(image, result.mesh)
+    if "emotion" in needs:
+        result.emotions = run_emotion(image, result.mesh)
+    if "age_gender" in needs:
+        result.ages, result.male = run_age_gender(image, boxes)
+    if "traits" in needs:
+        result.extra["traits"] = trait_features(image, result.mesh)
+    return result
