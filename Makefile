@@ -6,13 +6,25 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8765
 PYTEST_ARGS ?=
 
-.PHONY: setup models serve test lint unit bench clean
+.PHONY: setup models serve test lint unit bench build clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# SAM CLI in its own venv: it pins an exact boto3 of its own, which must not fight recognito's.
+SAM_CLI_VERSION := 1.170.0
+SAM_VENV := .sam-venv
+SAM      := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+
+$(SAM_STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --cache-dir .cache/pip aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
 ## setup: the .venv with recognito and its test tools
@@ -32,7 +44,7 @@ lint: $(BIN)/.installed
 	$(BIN)/cfn-lint template.yaml
 
 ## test: everything, from a fresh clone
-test: setup lint
+test: setup lint $(SAM_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## unit: the fast tests only (no models, no subprocess endpoint)
@@ -44,5 +56,10 @@ bench: setup
 	@for script in bench/*.py; do case $$script in */_*|*/datasets.py) continue;; esac; \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+## build: `sam build` without Docker or a local python3.12 (makefile builds: functions/Makefile,
+## shared/Makefile, layers/inference/Makefile); wheels cached in .cache/pip; output in .aws-sam/build
+build: $(SAM_STAMP) models
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" PIP_CACHE_DIR="$(CURDIR)/.cache/pip" SAM_CLI_TELEMETRY=0 $(SAM) build
+
 clean:
-	rm -rf $(VENV) .build-venv .cache layers/inference/models .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .build-venv .cache layers/inference/models .aws-sam

@@ -22,6 +22,8 @@ def _unit(seed: int) -> np.ndarray:
 
 
 EVENT_FILES = sorted(EVENTS.glob("*.json"))
+# Not API Gateway requests: s3_upload.json is an SQS event, invoked in tests/test_uploads.py.
+API_EVENT_FILES = [path for path in EVENT_FILES if path.stem != "s3_upload"]
 IMAGE_FUNCTIONS = {
     "detect_faces",
     "compare_faces",
@@ -29,6 +31,15 @@ IMAGE_FUNCTIONS = {
     "search_faces_by_image",
     "search_users_by_image",
     "recognize_celebrities",
+    "detect_text",
+    "detect_moderation_labels",
+    "detect_labels",
+}
+# Image functions whose models are not the face models `needs_models()` checks by default.
+FUNCTION_MODELS = {
+    "detect_text": ("ppocrv4-det", "ppocrv4-rec", "ppocr-cls"),
+    "detect_moderation_labels": ("opennsfw",),
+    "detect_labels": ("efficientnet-lite2", "nanodet"),
 }
 
 
@@ -38,11 +49,11 @@ def test_every_function_has_a_sample_event_and_back():
 
 
 @pytest.mark.usefixtures("aws")
-@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", API_EVENT_FILES, ids=lambda path: path.stem)
 def test_sample_event(path, monkeypatch):
     name = path.stem
     if name in IMAGE_FUNCTIONS:
-        needs_models()
+        needs_models(*FUNCTION_MODELS.get(name, ()))
     event = json.loads(path.read_text())
     if name not in ("create_collection", "list_collections", "front_door"):
         call("CreateCollection", {"CollectionId": "my-collection"})
@@ -67,3 +78,7 @@ def test_sample_event(path, monkeypatch):
         assert len(body["FaceDetails"]) == 1
     if name == "compare_faces":
         assert body["FaceMatches"][0]["Similarity"] > 99
+    if name == "detect_text":
+        assert body["TextDetections"][0]["DetectedText"] == "Region-based segmentation"
+    if name == "detect_moderation_labels":
+        assert body["ModerationLabels"] == [] and body["ModerationModelVersion"] == "7.0"

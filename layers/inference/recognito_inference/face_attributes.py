@@ -10,7 +10,7 @@ Models (all run batched over the faces of one image; each only when an attribute
   MediaPipe does). Pupils, eye openness (its eyelids are finer than the mesh's) and gaze.
 - ``emotion`` (oarriaga/face_classification, MIT, FER2013): 7 expressions from a 64x64 grey crop.
 - ``age-gender`` (face-api.js AgeGenderNet, MIT): age in years and P(male) from a 112x112 crop of
-  the detector's box, averaged with the mirrored crop.
+  the detector's box.
 
 Measurements (no model exists in a package for these; see ``trait_features``): eyeglasses,
 sunglasses, beard and mustache come from a logistic regression on a few contrast and edge
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from recognito_inference.face_geometry import pose_angles
 from recognito_inference.sessions import get_session
 
 MESH_SIZE = 192
@@ -48,6 +49,10 @@ NOSE_TIP = 1
 IRIS_UPPER = np.arange(9, 16)
 IRIS_LOWER = np.arange(1, 8)
 IRIS_CENTER = 71
+# Where the iris centre of an eye looking straight ahead sits above its corners' line, in eye
+# widths: frontal faces looking into the camera (astronaut, Obama, Biden, four face-api demo
+# faces) read a pitch of 8-12 degrees without it, 10 on average; 0.42 sin(10 deg) = 0.073.
+GAZE_PITCH_BIAS = 0.073
 
 
 @dataclass
@@ -66,7 +71,12 @@ class FaceAnalysis:
 
 # ------------------------------------------------------------------------------------- cropping
 def _affine_crops(
-    image: Image.Image, centers: np.ndarray, sides: np.ndarray, angles: np.ndarray, size: int, flip: np.ndarray | None = None
+    image: Image.Image,
+    centers: np.ndarray,
+    sides: np.ndarray,
+    angles: np.ndarray,
+    size: int,
+    flip: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Square crops (n, size, size, C) uint8 of ``image``, each centred at ``centers`` (n, 2),
     ``sides`` px wide, rotated by ``angles`` (radians, the crop's x axis along that direction),
@@ -146,15 +156,13 @@ def run_emotion(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
 
 
 def run_age_gender(image: Image.Image, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n,) ages and (n,) P(male) from a square crop of each detector box and its mirror image."""
+    """(n,) ages and (n,) P(male) from a square crop of each detector box."""
     boxes = np.asarray(boxes, dtype=np.float64)
     centers = (boxes[:, :2] + boxes[:, 2:]) / 2
     sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     crops, _, _ = _affine_crops(image, centers, sides, np.zeros(len(boxes)), AGE_SIZE)
-    x = np.concatenate([crops, crops[:, :, ::-1]]).astype(np.float32)
-    age, gender = get_session("age-gender").run(["age", "gender"], {"input": x})
-    n = len(boxes)
-    return (age[:n] + age[n:]).astype(np.float64) / 2, (gender[:n, 0] + gender[n:, 0]).astype(np.float64) / 2
+    age, gender = get_session("age-gender").run(["age", "gender"], {"input": crops.astype(np.float32)})
+    return age.astype(np.float64), gender[:, 0].astype(np.float64)
 
 
 # ------------------------------------------------------------------------------------ geometry
@@ -180,11 +188,12 @@ def eye_direction(eye_contours: np.ndarray, irises: np.ndarray) -> np.ndarray:
     across shows a ~28 mm wide opening); the iris centre's offset from the corners' midpoint,
     along and across the corner line, is that radius times the sine of the gaze angle. The iris
     centre of an eye looking straight ahead sits ``GAZE_PITCH_BIAS`` eye widths above the corner
-    line (measured on frontal faces looking at the camera)."""
+    line. Signs as the head pose's: yaw > 0 looking towards the image's right, pitch > 0 up."""
     outer_inner = eye_contours[:, :, [0, 8]]  # (n, 2, 2, 2)
     # The corners in image-left-to-right order, whichever is outer (the mirrored eye is too).
-    left = np.where((outer_inner[:, :, 0, 0] <= outer_inner[:, :, 1, 0])[..., None], outer_inner[:, :, 0], outer_inner[:, :, 1])
-    right = np.where((outer_inner[:, :, 0, 0] <= outer_inner[:, :, 1, 0])[..., None], outer_inner[:, :, 1], outer_inner[:, :, 0])
+    first_left = (outer_inner[:, :, 0, 0] <= outer_inner[:, :, 1, 0])[..., None]
+    left = np.where(first_left, outer_inner[:, :, 0], outer_inner[:, :, 1])
+    right = np.where(first_left, outer_inner[:, :, 1], outer_inner[:, :, 0])
     axis = right - left
     width = np.maximum(np.linalg.norm(axis, axis=2), 1e-6)
     ux = axis / width[..., None]
@@ -199,7 +208,45 @@ def eye_direction(eye_contours: np.ndarray, irises: np.ndarray) -> np.ndarray:
     return np.stack([yaw, pitch], axis=1)
 
 
-GAZE_PITCH_BIAS = 0.0
+# Head pose from the mesh's 3-D points: the rotation that best maps this mean face onto them
+# (Kabsch). Points that expressions barely move: eye corners, nose, cheekbones by the ears,
+# forehead. The mean face is the FaceMesh points of scikit-image's 100 LFW faces, aligned by
+# Procrustes, rotated to their average pose and made left-right symmetric, in face_geometry's
+# mean-face units and axes (x right, y down, z away from the camera; interocular 35.24). Its
+# depths are the model's times 0.6: the model's relative depths are deeper than face_geometry's
+# anthropometric ones, and so scaled the yaw of 28 real faces agrees with the DEFAULT pose's
+# (mean abs difference: roll 4, yaw 5, pitch 9 degrees; pitch is the least certain of both).
+MESH_POSE_POINTS = [33, 133, 362, 263, 168, 6, 1, 2, 98, 327, 234, 454, 10]
+MESH_POSE_TEMPLATE = np.array(
+    [
+        [-25.27, -6.68, 1.7],
+        [-9.87, -6.07, 0.04],
+        [9.87, -6.07, 0.04],
+        [25.27, -6.68, 1.7],
+        [0.0, -8.43, -5.51],
+        [0.0, -4.06, -6.82],
+        [0.0, 16.32, -11.53],
+        [0.0, 19.29, -6.36],
+        [-10.0, 17.62, -3.76],
+        [10.0, 17.62, -3.76],
+        [-38.95, 1.51, 19.4],
+        [38.95, 1.51, 19.4],
+        [0.0, -35.05, -4.62],
+    ]
+)
+
+
+def mesh_pose(mesh: np.ndarray) -> np.ndarray:
+    """(n, 3) roll, yaw, pitch in degrees (face_geometry's conventions) from (n, 468, 3) meshes.
+
+    Fitted like face_geometry.head_pose, under a scaled-orthographic camera to the points' x and y
+    only: the mesh's own depths flatten as a face turns (they gave ~40% less yaw)."""
+    points = mesh[:, MESH_POSE_POINTS, :2]
+    centered = points - points.mean(axis=1, keepdims=True)
+    pinv = np.linalg.pinv((MESH_POSE_TEMPLATE - MESH_POSE_TEMPLATE.mean(axis=0)).T)  # (k, 3)
+    affine = np.einsum("nkd,kc->ndc", centered, pinv)  # (n, 2, 3): rows of s * R[:2]
+    u, _, vt = np.linalg.svd(affine, full_matrices=False)
+    return pose_angles(u @ vt)
 
 
 # ------------------------------------------------------------------------------ trait features
@@ -215,30 +262,25 @@ REGIONS = {
     "bridge": [168, 6, 122, 351, 193, 417, 245, 465],  # between the eyes: a glasses bridge
     "eye_l": [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7],
     "eye_r": [362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382],
-    "under_eye_l": [111, 117, 118, 119, 120, 121, 128, 245, 233, 232, 231, 230, 229, 228, 31, 226],
-    "under_eye_r": [340, 346, 347, 348, 349, 350, 357, 465, 453, 452, 451, 450, 449, 448, 261, 446],
     "cheek_l": [116, 123, 147, 187, 205, 50, 117, 118],
     "cheek_r": [345, 352, 376, 411, 425, 280, 346, 347],
     "nose": [5, 4, 1, 45, 275, 51, 281, 195],
     "upper_lip": [2, 97, 326, 164, 167, 393, 165, 391, 92, 322, 40, 270, 37, 267, 0, 39, 269, 186, 410],
     "chin": [17, 84, 314, 181, 405, 200, 199, 175, 152, 148, 377, 176, 400, 149, 378, 150, 379, 136, 365, 83, 313],
-    "jaw_l": [172, 136, 150, 149, 176, 58, 138, 135, 169, 170, 140, 171],
-    "jaw_r": [397, 365, 379, 378, 400, 288, 367, 364, 394, 395, 369, 396],
 }
-TRAIT_FEATURES = (
-    "bridge_edges",
-    "rim_edges",
-    "eye_dark",
-    "eye_flat",
-    "upper_lip_dark",
-    "chin_dark",
-    "chin_texture",
-    "jaw_dark",
-)
+TRAIT_FEATURES = ("bridge_dark", "eye_dark", "eye_flat", "upper_lip_dark", "chin_dark")
+# attribute -> (bias, {feature: weight}) of a logistic regression: P = sigmoid(bias + sum w * f).
+# Fitted by bench/face_traits.py on hand-labelled LFW faces, which prints these numbers again.
+TRAIT_MODELS: dict[str, tuple[float, dict[str, float]]] = {
+    "eyeglasses": (-3.246, {"bridge_dark": 0.928, "eye_dark": 0.498}),
+    "mustache": (-5.418, {"upper_lip_dark": 3.157}),
+    "beard": (-4.286, {"upper_lip_dark": 1.042, "chin_dark": 0.853}),
+}
+TRAIT_OVERSAMPLE = 4  # the crop is cut at 4x and averaged down: antialiased like the training faces
 
 
 def _trait_frames(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each face: the crop mapping that puts its eyes where TRAIT_* say."""
+    """For each face: the crop centre, side and angle that put its eyes where TRAIT_* say."""
     eyes = mesh[:, EYE_CORNERS, :2].mean(axis=2)  # (n, 2, 2)
     delta = eyes[:, 1] - eyes[:, 0]
     dist = np.maximum(np.hypot(delta[:, 0], delta[:, 1]), 1e-6)
@@ -252,7 +294,7 @@ def _trait_frames(mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _polygon_masks(points: np.ndarray, size: int) -> np.ndarray:
-    """(n, size, size) bool: inside the convex hull of each point set (n, k, 2) in crop px."""
+    """(n, size, size) bool: pixel centres inside the convex hull of each point set (n, k, 2)."""
     n = len(points)
     yy, xx = np.mgrid[0:size, 0:size] + 0.5
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
@@ -262,20 +304,22 @@ def _polygon_masks(points: np.ndarray, size: int) -> np.ndarray:
         edges = np.roll(hull, -1, axis=0) - hull
         rel = grid[:, None, :] - hull[None, :, :]
         cross = edges[None, :, 0] * rel[:, :, 1] - edges[None, :, 1] * rel[:, :, 0]
-        masks[i] = (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
+        masks[i] = (cross >= 0).all(axis=1)
     return masks.reshape(n, size, size)
 
 
 def _convex_hull(points: np.ndarray) -> np.ndarray:
-    """Monotone-chain convex hull of (k, 2) points, counter-clockwise."""
+    """Monotone-chain convex hull of (k, 2) points, counter-clockwise in x-right, y-up terms."""
     pts = sorted(map(tuple, np.asarray(points, dtype=np.float64)))
 
     def half(seq: list) -> list:
         out: list = []
         for p in seq:
-            while len(out) >= 2 and (
-                (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1]) - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])
-            ) <= 0:
+            while (
+                len(out) >= 2
+                and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1]) - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0]))
+                <= 0
+            ):
                 out.pop()
             out.append(p)
         return out
@@ -285,38 +329,30 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
 
 
 def trait_features(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
-    """(n, len(TRAIT_FEATURES)) contrast and edge measurements of mesh regions.
+    """(n, len(TRAIT_FEATURES)) brightness and texture of mesh regions, relative to the face's own
+    skin (nose and cheeks) and contrast, so that lighting and skin tone cancel to first order:
 
-    Each is relative to the face itself (the nose and cheeks as its skin, the face's own contrast),
-    so lighting and skin tone cancel to first order:
-    - bridge_edges, rim_edges: horizontal-edge energy on the nose bridge between the eyes and just
-      under the eyes, where a frame crosses; over the cheeks' edge energy.
-    - eye_dark, eye_flat: the eye regions' brightness under the skin's, and their texture over the
-      skin's (dark lenses are dark and flat; eyes show sclera, iris and lashes).
-    - upper_lip_dark, chin_dark, jaw_dark: brightness of the upper lip, chin and jaw under the skin's.
-    - chin_texture: the chin's texture over the cheeks'.
+    - bridge_dark: the nose bridge between the eyes, darker than the nose (a frame's bridge);
+    - eye_dark, eye_flat: the eye regions darker than the skin, and their texture over the
+      skin's (dark lenses are dark and flat; bare eyes show sclera, iris and lashes);
+    - upper_lip_dark, chin_dark: the upper lip and the chin darker than the skin (hair).
     """
     n = len(mesh)
     if not n:
         return np.zeros((0, len(TRAIT_FEATURES)))
     centers, sides, angles = _trait_frames(mesh)
-    grey, mats, offsets = _affine_crops(image.convert("L"), centers, sides, angles, TRAIT_SIZE)
-    g = grey[..., 0].astype(np.float64)
-    inv = np.linalg.inv(mats)
-    local = np.einsum("nij,nkj->nki", inv, mesh[:, :, :2] - offsets[:, None, :])
+    big = TRAIT_SIZE * TRAIT_OVERSAMPLE
+    grey, mats, offsets = _affine_crops(image.convert("L"), centers, sides, angles, big)
+    k = TRAIT_OVERSAMPLE
+    g = grey[..., 0].astype(np.float64).reshape(n, TRAIT_SIZE, k, TRAIT_SIZE, k).mean(axis=(2, 4))
+    local = np.einsum("nij,nkj->nki", np.linalg.inv(mats), mesh[:, :, :2] - offsets[:, None, :]) / k
     masks = {name: _polygon_masks(local[:, idx], TRAIT_SIZE) for name, idx in REGIONS.items()}
-    # Vertical derivative: horizontal edges (a frame's bridge and rims).
-    dy = np.zeros_like(g)
-    dy[:, 1:-1] = np.abs(g[:, 2:] - g[:, :-2]) / 2
-    grad = np.zeros_like(g)
-    grad[:, 1:-1, 1:-1] = np.hypot(g[:, 2:, 1:-1] - g[:, :-2, 1:-1], g[:, 1:-1, 2:] - g[:, 1:-1, :-2]) / 2
 
     def mean(values: np.ndarray, *names: str) -> np.ndarray:
         m = np.zeros_like(masks[names[0]])
         for name in names:
             m |= masks[name]
-        count = m.sum(axis=(1, 2))
-        return (values * m).sum(axis=(1, 2)) / np.maximum(count, 1)
+        return (values * m).sum(axis=(1, 2)) / np.maximum(m.sum(axis=(1, 2)), 1)
 
     def std(*names: str) -> np.ndarray:
         mu = mean(g, *names)
@@ -324,27 +360,20 @@ def trait_features(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
 
     skin = mean(g, "nose", "cheek_l", "cheek_r")
     scale = np.maximum(std("nose", "cheek_l", "cheek_r", "chin", "eye_l", "eye_r"), 4.0)
-    skin_grad = np.maximum(mean(grad, "cheek_l", "cheek_r", "nose"), 1.0)
-    features = np.stack(
+    return np.stack(
         [
-            mean(dy, "bridge") / skin_grad,
-            mean(dy, "under_eye_l", "under_eye_r") / skin_grad,
+            (mean(g, "nose") - mean(g, "bridge")) / scale,
             (skin - mean(g, "eye_l", "eye_r")) / scale,
             std("eye_l", "eye_r") / np.maximum(std("cheek_l", "cheek_r", "nose"), 2.0),
             (skin - mean(g, "upper_lip")) / scale,
             (skin - mean(g, "chin")) / scale,
-            mean(grad, "chin") / skin_grad,
-            (skin - mean(g, "jaw_l", "jaw_r")) / scale,
         ],
         axis=1,
     )
-    return features
 
 
 # ------------------------------------------------------------------------------------- analyze
-def analyze(
-    rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[str]
-) -> FaceAnalysis:
+def analyze(rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[str]) -> FaceAnalysis:
     """Run what ``needs`` asks for ("mesh", "iris", "emotion", "age_gender", "traits") on the
     faces at ``boxes`` (n, 4 px) with detector landmarks ``points`` (n, 5, 2); what the asked
     steps depend on (the mesh, for all but age/gender) runs too."""

@@ -56,7 +56,12 @@ def head_pose(landmarks: np.ndarray) -> np.ndarray:
     affine = np.einsum("nkd,kc->ndc", centered, _TEMPLATE_PINV)  # (n, 2, 3): rows of s * R[:2]
     # Nearest matrix with orthonormal rows (polar decomposition): the rotation's first two rows.
     u, _, vt = np.linalg.svd(affine, full_matrices=False)
-    rows = u @ vt  # (n, 2, 3)
+    return pose_angles(u @ vt)
+
+
+def pose_angles(rows: np.ndarray) -> np.ndarray:
+    """(n, 3) roll, yaw, pitch in degrees of rotations given by their first two rows (n, 2, 3),
+    which map the mean face's axes (x right, y down, z away from the camera) into the camera's."""
     r1, r2 = rows[:, 0], rows[:, 1]
     r3 = np.cross(r1, r2)
     # R = Rz(roll) @ Ry(b) @ Rx(a) in x-right, y-down, z-forward camera axes.

@@ -58,10 +58,12 @@ REC_STRIDE = 8  # input columns per CTC time step
 BATCH = 6
 MIN_LINE_SCORE = 0.5  # mean character probability; below it a "line" is mostly noise
 
-# A gap in the ink this much wider than the line's median letter gap, and at least this fraction
-# of the line's height, separates two words even where the recognizer emitted no space.
-WORD_GAP_HEIGHT_RATIO = 0.33
-WORD_GAP_MEDIAN_RATIO = 2.5
+# A gap in the ink at least this fraction of the height of the line's ink (about an em: a space
+# is a quarter to a third of one, letters are about a tenth apart), and wider than the line's
+# median gap by this much, separates two words even where the recognizer emitted no space.
+WORD_GAP_HEIGHT_RATIO = 0.3
+INK_BAND = (0.15, 0.85)  # rows of a line crop that hold its letters (not its neighbours' tails)
+WORD_GAP_MEDIAN_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,7 @@ class TextLine:
 def sub_quad(quad: np.ndarray, start: float, end: float) -> np.ndarray:
     """The part of a reading-order box between ``start`` and ``end`` (fractions of its length)."""
     tl, tr, br, bl = np.asarray(quad, dtype=np.float64)
-    return np.array(
-        [tl + (tr - tl) * start, tl + (tr - tl) * end, bl + (br - bl) * end, bl + (br - bl) * start]
-    )
+    return np.array([tl + (tr - tl) * start, tl + (tr - tl) * end, bl + (br - bl) * end, bl + (br - bl) * start])
 
 
 def _curve_quad(curve: tuple[np.ndarray, np.ndarray, float], start: float, end: float) -> np.ndarray:
@@ -142,12 +142,30 @@ def read_text(rgb: np.ndarray) -> list[TextLine]:
     for region in regions:
         _cut_out(bgr, region)
     _fix_upside_down(regions)
+    decoded = _recognize([r.crop for r in regions])
+    # The direction classifier can take symmetric strings (digits, "w" and "m") for upside down:
+    # a line it turned over is read both ways, and the more legible reading wins.
+    turned = [i for i, r in enumerate(regions) if r.flipped]
+    if turned:
+        again = _recognize([np.ascontiguousarray(regions[i].crop[::-1, ::-1]) for i in turned])
+        for i, other in zip(turned, again, strict=True):
+            if _legibility(other) > _legibility(decoded[i]):
+                region = regions[i]
+                region.crop = np.ascontiguousarray(region.crop[::-1, ::-1])
+                region.quad = np.roll(region.quad, 2, axis=0)
+                region.flipped = False
+                decoded[i] = other
     lines = []
-    for region, decoded in zip(regions, _recognize([r.crop for r in regions]), strict=True):
-        line = _line(region, *decoded)
+    for region, reading in zip(regions, decoded, strict=True):
+        line = _line(region, *reading)
         if line is not None:
             lines.append(line)
     return lines
+
+
+def _legibility(reading: tuple) -> float:
+    """How much of a line a reading makes out: the summed probability of its characters."""
+    return float(np.sum(reading[2]))
 
 
 # ------------------------------------------------------------------------------------- detection
@@ -294,16 +312,20 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
     if len(pts) < 3:
         return pts
 
-    def half(seq: np.ndarray) -> list:
+    def half(seq: list) -> list:
         out: list = []
-        for p in seq:
-            while len(out) >= 2 and np.cross(out[-1] - out[-2], p - out[-2]) <= 0:
+        for x, y in seq:
+            while len(out) >= 2:
+                (ax, ay), (bx, by) = out[-2], out[-1]
+                if (bx - ax) * (y - ay) - (by - ay) * (x - ax) > 0:
+                    break
                 out.pop()
-            out.append(p)
+            out.append((x, y))
         return out
 
-    lower, upper = half(pts), half(pts[::-1])
-    return np.array(lower[:-1] + upper[:-1])
+    points_list = pts.tolist()
+    lower, upper = half(points_list), half(points_list[::-1])
+    return np.array(lower[:-1] + upper[:-1], dtype=np.float64)
 
 
 def _min_area_rect(points: np.ndarray) -> np.ndarray | None:
@@ -568,21 +590,39 @@ def _line(
     )
 
 
-def _ink_profile(crop: np.ndarray) -> np.ndarray:
-    """Per column of a line crop, whether it holds ink: text darker or lighter than the
-    background, whichever the line's border says the background is."""
+def _ink_profile(crop: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per column of a line crop, whether it holds ink; and the height of the line's ink (rows
+    with a tenth of the busiest row's ink or more: ascenders to descenders, about one em).
+
+    Ink is what differs from the local background, relatively: each column's background is its
+    brightest (for dark text; darkest for light text) pixels, smoothed over a line height, so
+    shading across a photographed page neither passes for ink nor hides it. Only the crop's middle
+    band counts (INK_BAND), which holds the line's letters but not its neighbours' ascenders and
+    descenders.
+    """
     grey = crop.astype(np.float32).mean(axis=2)
-    border = np.concatenate([grey[0], grey[-1]])
-    background = np.median(border)
-    contrast = np.abs(grey - background)
-    threshold = max(24.0, 0.35 * float(np.percentile(contrast, 99)))
-    return (contrast > threshold).any(axis=0)
+    height = len(grey)
+    top = int(height * INK_BAND[0])
+    bottom = max(int(height * INK_BAND[1]), top + 1)
+    # Dark text when the middle band is darker than the crop's top and bottom rows, column by
+    # column (a page lit from one side is brighter at one end than the other).
+    if np.mean(grey[top:bottom].mean(axis=0) - (grey[0] + grey[-1]) / 2) > 0:
+        grey = 255.0 - grey
+    window = max(1, height) | 1
+    background = np.pad(np.percentile(grey, 90, axis=0), window // 2, mode="edge")
+    background = np.convolve(background, np.ones(window) / window, mode="valid")
+    # Relative to the background: a shadowed stretch of page has less contrast, not less ink.
+    strength = (background[None, :] - grey) / np.maximum(background[None, :], 16.0)
+    threshold = max(0.1, 0.35 * float(np.percentile(strength, 99)))
+    ink = strength > threshold
+    per_row = ink.sum(axis=1)
+    return ink[top:bottom].any(axis=0), int(np.count_nonzero(per_row >= 0.1 * max(1, per_row.max())))
 
 
 def _ink_gaps(crop: np.ndarray) -> list[tuple[float, float]]:
     """Runs of inkless columns wide enough to part two words, as fractions of the crop width."""
-    ink = _ink_profile(crop)
-    height, width = crop.shape[:2]
+    ink, text_height = _ink_profile(crop)
+    width = crop.shape[1]
     padded = np.concatenate([[1], ink.astype(np.int8), [1]])
     edges = np.diff(padded)
     starts, ends = np.nonzero(edges == -1)[0], np.nonzero(edges == 1)[0]
@@ -592,7 +632,7 @@ def _ink_gaps(crop: np.ndarray) -> list[tuple[float, float]]:
         return []
     lengths = ends - starts
     typical = float(np.median(lengths))
-    wide = (lengths >= WORD_GAP_HEIGHT_RATIO * height) & (lengths >= WORD_GAP_MEDIAN_RATIO * typical)
+    wide = (lengths >= WORD_GAP_HEIGHT_RATIO * text_height) & (lengths >= WORD_GAP_MEDIAN_RATIO * typical)
     return [(s / width, e / width) for s, e in zip(starts[wide], ends[wide], strict=True)]
 
 
@@ -608,7 +648,7 @@ def _gap_between(gaps: list[tuple[float, float]], left: float, right: float) -> 
 def _tighten(word: TextWord, crop: np.ndarray) -> TextWord:
     """Snap a word's span to the ink it covers: CTC places characters within a time step or two,
     the ink says where the glyphs begin and end."""
-    ink = _ink_profile(crop)
+    ink, _ = _ink_profile(crop)
     width = len(ink)
     step = REC_STRIDE * crop.shape[0] / REC_HEIGHT / width  # one time step, as a fraction of the crop
     lo = max(0, int((word.start - 1.5 * step) * width))

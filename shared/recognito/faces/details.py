@@ -1,4 +1,4 @@
-"""Rekognition's FaceDetail (the DEFAULT attributes) for detected faces, and the QualityFilter.
+"""Rekognition's FaceDetail for detected faces (DEFAULT, ALL or chosen attributes), and the QualityFilter.
 
 DetectFaces, CompareFaces, IndexFaces and SearchFacesByImage all describe a face the same way:
 ``BoundingBox`` and ``Landmarks`` as ratios of the image's width and height (origin top-left, in
@@ -13,9 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from recognito_inference.face_attributes import analyze, mesh_pose
 from recognito_inference.face_detector import FaceDetection
 from recognito_inference.face_geometry import face_quality, head_pose
 
+from recognito.faces.attributes import (
+    AFTER_CONFIDENCE,
+    BEFORE_LANDMARKS,
+    NEEDS,
+    face_attribute_values,
+    full_landmarks,
+    requested_attributes,
+)
 from recognito.images import DecodedImage
 
 # The detector's point order (eyeLeft, eyeRight, nose, mouthLeft, mouthRight) -> AWS's response
@@ -59,35 +68,54 @@ _BARS = {
 _BARS["AUTO"] = _BARS["MEDIUM"]
 
 
-def face_details(image: DecodedImage, detections: Sequence[FaceDetection]) -> list[dict[str, Any]]:
-    """The DEFAULT FaceDetail of each detection, in the same order."""
+def face_details(
+    image: DecodedImage, detections: Sequence[FaceDetection], attributes: Sequence[str] = ("DEFAULT",)
+) -> list[dict[str, Any]]:
+    """The FaceDetail of each detection, in the same order, with the requested ``attributes``.
+
+    ``attributes`` as DetectFaces' ``Attributes`` / IndexFaces' ``DetectionAttributes``: DEFAULT
+    (always included), ALL, or single attributes (AGE_RANGE, EMOTIONS, ...). Only the models the
+    request needs run; DEFAULT runs none beyond the detector.
+    """
     if not detections:
         return []
     boxes = np.stack([d.box for d in detections]).astype(np.float64)
     points = np.stack([d.landmarks for d in detections]).astype(np.float64)
-    poses = head_pose(points)
+    wanted = requested_attributes(attributes)
+    everything = "ALL" in {str(a) for a in attributes}
+    needs = {step for name in wanted for step in NEEDS[name]} | ({"iris"} if everything else set())
+    analysis = analyze(image.rgb, boxes, points, needs) if needs else None
+    if everything and analysis is not None:
+        # The full landmark set comes from the mesh; its five DEFAULT points and the pose with it.
+        named = full_landmarks(analysis.mesh, analysis.irises)
+        names = list(named)
+        landmark_px = np.stack([named[name] for name in names], axis=1)
+        poses = mesh_pose(analysis.mesh)
+    else:
+        names = [name for name, _ in _LANDMARKS]
+        landmark_px = points[:, [k for _, k in _LANDMARKS]]
+        poses = head_pose(points)
     qualities = face_quality(image.rgb, boxes)
     size = np.array([image.width, image.height], dtype=np.float64)
     boxes = boxes / np.tile(size, 2)
-    points = points / size
+    landmark_xy = landmark_px / size
+    extra = face_attribute_values(analysis, wanted) if analysis is not None else [{} for _ in detections]
     details = []
     for i, detection in enumerate(detections):
         left, top, right, bottom = (float(v) for v in boxes[i])
-        details.append(
-            {
-                "BoundingBox": {"Width": right - left, "Height": bottom - top, "Left": left, "Top": top},
-                "Landmarks": [
-                    {"Type": name, "X": float(points[i, k, 0]), "Y": float(points[i, k, 1])} for name, k in _LANDMARKS
-                ],
-                "Pose": {
-                    "Roll": float(poses[i, 0]),
-                    "Yaw": float(poses[i, 1]),
-                    "Pitch": float(poses[i, 2]),
-                },
-                "Quality": {"Brightness": float(qualities[i, 0]), "Sharpness": float(qualities[i, 1])},
-                "Confidence": float(np.clip(detection.score * 100.0, 0.0, 100.0)),
-            }
-        )
+        detail: dict[str, Any] = {
+            "BoundingBox": {"Width": right - left, "Height": bottom - top, "Left": left, "Top": top}
+        }
+        detail.update({key: extra[i][key] for key in BEFORE_LANDMARKS if key in extra[i]})
+        detail["Landmarks"] = [
+            {"Type": name, "X": float(landmark_xy[i, k, 0]), "Y": float(landmark_xy[i, k, 1])}
+            for k, name in enumerate(names)
+        ]
+        detail["Pose"] = {"Roll": float(poses[i, 0]), "Yaw": float(poses[i, 1]), "Pitch": float(poses[i, 2])}
+        detail["Quality"] = {"Brightness": float(qualities[i, 0]), "Sharpness": float(qualities[i, 1])}
+        detail["Confidence"] = float(np.clip(detection.score * 100.0, 0.0, 100.0))
+        detail.update({key: extra[i][key] for key in AFTER_CONFIDENCE if key in extra[i]})
+        details.append(detail)
     return details
 
 

@@ -1,9 +1,9 @@
 """DetectFaces: up to the 100 largest faces in an image, each as a FaceDetail.
 
 ``Attributes`` picks what each FaceDetail carries. DEFAULT (BoundingBox, Confidence, Landmarks,
-Pose, Quality) is always returned. The other values (ALL and the single attributes AGE_RANGE,
-EMOTIONS, ...) are accepted, as the service model allows, and add nothing yet: only the DEFAULT
-set is computed so far.
+Pose, Quality) is always returned; ALL adds every attribute (and all 30 landmarks), and the
+single attributes (AGE_RANGE, EMOTIONS, ...) add themselves (recognito.faces.attributes says
+where each comes from). FACE_OCCLUDED is accepted and not returned.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def detect_faces(request: dict[str, Any]) -> dict[str, Any]:
     """The DetectFaces response for a validated request: ``{"FaceDetails": [...]}``, largest first."""
     image = load_image(request["Image"], limits_for("DetectFaces"))
     detections = find_faces(image.rgb, max_faces=MAX_FACES)
-    result: dict[str, Any] = {"FaceDetails": face_details(image, detections)}
+    result: dict[str, Any] = {"FaceDetails": face_details(image, detections, request.get("Attributes") or ("DEFAULT",))}
     # AWS documents OrientationCorrection as always null now; DecodedImage says when it is not.
     if image.orientation_correction is not None:
         result["OrientationCorrection"] = image.orientation_correction

@@ -10,8 +10,17 @@ from recognito.storage.tables import (
     CelebrityRecord,
     CollectionRecord,
     FaceRecord,
+    UploadRecord,
     UserRecord,
     ensure_tables,
 )
 
-__all__ = ["ALL_TABLES", "CelebrityRecord", "CollectionRecord", "FaceRecord", "UserRecord", "ensure_tables"]
+__all__ = [
+    "ALL_TABLES",
+    "CelebrityRecord",
+    "CollectionRecord",
+    "FaceRecord",
+    "UploadRecord",
+    "UserRecord",
+    "ensure_tables",
+]

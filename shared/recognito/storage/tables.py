@@ -112,7 +112,42 @@ class CelebrityRecord(Model):
     created = UTCDateTimeAttribute()
 
 
-ALL_TABLES: tuple[type[Model], ...] = (CollectionRecord, FaceRecord, UserRecord, AccessKeyRecord, CelebrityRecord)
+class UploadRecord(Model):
+    """What the S3 upload trigger did with one object version under one rule (recognito.uploads).
+
+    Keyed by object, then by version and rule, so ``UploadRecord.query("<bucket>/<key>")`` lists
+    every run for an object. A failed run keeps its error; the message itself is in the DLQ.
+    """
+
+    Meta = _meta("uploads")
+
+    object_id = UnicodeAttribute(hash_key=True)  # "<bucket>/<key>"
+    run_id = UnicodeAttribute(range_key=True)  # "<versionId or ETag>#<rule id>"
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    version = UnicodeAttribute()
+    action = UnicodeAttribute()
+    rule = MapAttribute()
+    status = UnicodeAttribute()  # SUCCEEDED or FAILED
+    attempts = NumberAttribute(default=0)
+    updated = UTCDateTimeAttribute()
+    collection_id = UnicodeAttribute(null=True)
+    external_image_id = UnicodeAttribute(null=True)
+    face_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    result_key = UnicodeAttribute(null=True)
+    summary = MapAttribute(null=True)  # the response's list members and how many each had
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+
+
+ALL_TABLES: tuple[type[Model], ...] = (
+    CollectionRecord,
+    FaceRecord,
+    UserRecord,
+    AccessKeyRecord,
+    CelebrityRecord,
+    UploadRecord,
+)
 
 
 def ensure_tables() -> None:

@@ -1,0 +1,229 @@
+"""DetectProtectiveEquipment: latency, and how reliable each part is.
+
+    .venv/bin/python bench/detect_protective_equipment.py [--quick] [--reliability-only]
+
+Latency is the service call (decode, pose, body parts, the three cover measures, response) on a
+one-person 512x512 PNG (the astronaut) and a four-person 1920x1537 JPEG (face-api's sample6),
+each thread count in a fresh process (RECOGNITO_THREADS is read when a session is created).
+
+Reliability, on the real photographs the tests use (tests/face_datasets.py: 6 one-person portraits,
+6 group photographs, 28 people) and on the same photographs with equipment drawn on
+(tests/ppe_scenes.py):
+
+- people: faces CenterFace finds that fall inside a person's FACE part (recall), and people with
+  no such face (mostly turned away or cut off, not always wrong);
+- FACE_COVER, HEAD_COVER, HAND_COVER: the measure on every bare part (false positives at 0.5) and
+  on every part with the equipment drawn on (detections at 0.5), with the ROC AUC between them;
+  the head and hand calibrations are logistic fits of these, refitted here leaving one photograph
+  out at a time (the accuracy printed is on the photographs left out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+T0 = time.perf_counter()
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def worker(paths: list[str], repeats: list[int]) -> None:
+    import resource
+
+    import numpy as np
+
+    blobs = [Path(path).read_bytes() for path in paths]
+    from recognito.analysis.ppe import detect_protective_equipment
+
+    start = time.perf_counter()
+    detect_protective_equipment({"Image": {"Bytes": blobs[0]}})
+    first = time.perf_counter()
+    result = {"cold_start_s": first - T0, "first_call_s": first - start, "latency_ms": []}
+    for blob, count in zip(blobs, repeats, strict=True):
+        detect_protective_equipment({"Image": {"Bytes": blob}})
+        times = []
+        for _ in range(count):
+            began = time.perf_counter()
+            detect_protective_equipment({"Image": {"Bytes": blob}})
+            times.append((time.perf_counter() - began) * 1000)
+        result["latency_ms"].append([float(np.percentile(times, 50)), float(np.percentile(times, 95))])
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def photos() -> dict[str, bytes]:
+    from face_datasets import group_photos
+    from face_scenes import encode, rgb
+
+    group = next(p for p in group_photos() if p.name == "sample6.jpg")
+    return {"astronaut 512x512": encode(rgb("astronaut")), "4 people 1920x1537": encode(group.rgb, "JPEG", quality=90)}
+
+
+def latency(quick: bool) -> None:
+    images = photos()
+    repeats = [8, 5] if quick else [30, 15]
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for i, blob in enumerate(images.values()):
+            paths.append(str(Path(folder) / f"{i}.img"))
+            Path(paths[-1]).write_bytes(blob)
+        columns = "  ".join(f"{name + ' p50/p95 ms':>30}" for name in images)
+        print(f"{'threads':>7} {'cold start':>10} {'1st call':>8}  {columns}  {'max RSS':>8}")
+        for threads in (1, 2):
+            env = {**os.environ, "RECOGNITO_THREADS": str(threads)}
+            args = [sys.executable, __file__, "--worker", ",".join(map(str, repeats)), *paths]
+            out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            cells = "  ".join(f"{p50:>21.0f} / {p95:>6.0f}" for p50, p95 in result["latency_ms"])
+            print(
+                f"{threads:>7} {result['cold_start_s']:>9.2f}s {result['first_call_s']:>7.2f}s  {cells}"
+                f"  {result['max_rss_mb']:>6.0f}MB"
+            )
+
+
+# ------------------------------------------------------------------------------------ reliability
+def _auc(neg: list[float], pos: list[float]) -> float:
+    import numpy as np
+
+    n, p = np.asarray(neg)[:, None], np.asarray(pos)[None, :]
+    return float(np.mean((p > n) + 0.5 * (p == n)))
+
+
+def _fit_logistic(x: list[float], y: list[int], iters: int = 3000) -> tuple[float, float]:
+    """(slope, midpoint) of P(y=1) = 1 / (1 + exp(-slope (x - midpoint))), by gradient descent on
+    the log loss, standardized for a well-conditioned fit."""
+    import numpy as np
+
+    x_arr, y_arr = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    mu, sd = x_arr.mean(), x_arr.std() or 1.0
+    z = (x_arr - mu) / sd
+    a = b = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(a * z + b)))
+        a -= 0.5 * float(np.mean((p - y_arr) * z)) + 1e-3 * a  # a little L2: separable data
+        b -= 0.5 * float(np.mean(p - y_arr))
+    slope = a / sd
+    return slope, mu - b * sd / a if a else mu
+
+
+def _held_out_accuracy(rows: list[tuple[str, float, int]]) -> float:
+    import numpy as np
+
+    right = 0
+    for photo in {r[0] for r in rows}:
+        train = [r for r in rows if r[0] != photo]
+        slope, mid = _fit_logistic([r[1] for r in train], [r[2] for r in train])
+        for _, x, y in (r for r in rows if r[0] == photo):
+            right += int((1 / (1 + np.exp(-slope * (x - mid))) >= 0.5) == bool(y))
+    return right / len(rows)
+
+
+def _report(kind: str, neg: list[float], pos: list[float], threshold: float = 0.5) -> None:
+    import numpy as np
+
+    fp = int(np.sum(np.asarray(neg) >= threshold))
+    tp = int(np.sum(np.asarray(pos) >= threshold))
+    print(
+        f"  {kind}: bare {fp}/{len(neg)} called covered (max {max(neg):.2f}); drawn-on {tp}/{len(pos)} "
+        f"detected (min {min(pos):.2f}); AUC {_auc(neg, pos):.3f}"
+    )
+
+
+def reliability(quick: bool) -> None:
+    import numpy as np
+    from face_datasets import group_photos, labelled_photos
+    from PIL import Image
+    from ppe_scenes import GLOVE_COLOURS, HAT_COLOURS, MASK_COLOURS, add_gloves, add_hard_hat, add_mask
+    from recognito_inference import ppe
+    from recognito_inference.face_detector import detect_faces
+    from recognito_inference.pose import detect_people
+
+    shots = [(p.name, p.rgb) for p in [*labelled_photos(), *group_photos()]]
+    expected_people = {"sample4.jpg": 4, "sample5.jpg": 5, "sample6.jpg": 4}
+
+    def parts_of(rgb: np.ndarray) -> list[dict]:
+        return [ppe.body_parts(p) | {"_person": p} for p in detect_people(rgb)]
+
+    # People and faces.
+    found = total = extra = counted = 0
+    for name, rgb in shots:
+        faces = detect_faces(rgb)
+        people = parts_of(rgb)
+        centres = [(p[ppe.FACE].box[:2] + p[ppe.FACE].box[2:]) / 2 for p in people if ppe.FACE in p]
+        hit = [any(f.box[0] <= c[0] <= f.box[2] and f.box[1] <= c[1] <= f.box[3] for c in centres) for f in faces]
+        found, total = found + sum(hit), total + len(faces)
+        extra += max(0, len(people) - sum(hit))
+        counted += len(people)
+        if name in expected_people and len(people) != expected_people[name]:
+            print(f"  {name}: {len(people)} people found, {expected_people[name]} there")
+    print(f"people: {found}/{total} CenterFace faces inside a person's FACE part; {counted} people found, {extra} without")
+
+    # Covers: the raw measure on bare parts and on parts with equipment drawn on.
+    def measures(rgb: np.ndarray) -> dict[str, list[float]]:
+        image = Image.fromarray(rgb)
+        out: dict[str, list[float]] = {"face": [], "head": [], "hand": []}
+        for parts in parts_of(rgb):
+            if ppe.FACE in parts:
+                out["face"] += list(ppe.mask_probabilities([ppe.face_crop(image, parts[ppe.FACE])]))
+                out["head"] += [float(np.log(ppe.head_cover_scores([ppe.head_crop(image, parts[ppe.HEAD])])[0]))]
+            skin = ppe.skin_model(rgb, parts[ppe.FACE]) if ppe.FACE in parts else None
+            for name in (ppe.LEFT_HAND, ppe.RIGHT_HAND):
+                if name in parts and parts[name].score >= ppe.WRIST_SEEN:
+                    out["hand"].append(ppe.skin_share(rgb, parts[name].box, skin))
+        return out
+
+    bare = {name: measures(rgb) for name, rgb in shots}
+    mask_colours = list(MASK_COLOURS)[:2] if quick else list(MASK_COLOURS)
+    hat_colours = list(HAT_COLOURS)[:2] if quick else list(HAT_COLOURS)
+    glove_colours = list(GLOVE_COLOURS)[:2] if quick else list(GLOVE_COLOURS)
+    masked = {(n, c): measures(add_mask(rgb, c)[0])["face"] for n, rgb in shots for c in mask_colours}
+    hatted = {(n, c): measures(add_hard_hat(rgb, c)[0])["head"] for n, rgb in shots for c in hat_colours}
+    gloved = {(n, c): measures(add_gloves(rgb, c)[0])["hand"] for n, rgb in shots for c in glove_colours}
+
+    print("covers (bare parts of the real photographs vs the same parts with the equipment drawn on):")
+    neg = [v for m in bare.values() for v in m["face"]]
+    _report("FACE_COVER (mask classifier)", neg, [v for vs in masked.values() for v in vs])
+
+    head_rows = [(n, v, 0) for n, m in bare.items() for v in m["head"]]
+    head_rows += [(n, v, 1) for (n, _), vs in hatted.items() for v in vs]
+    slope, mid = _fit_logistic([r[1] for r in head_rows], [r[2] for r in head_rows])
+    neg = [ppe.head_cover_probability(float(np.exp(v))) for _, v, y in head_rows if not y]
+    pos = [ppe.head_cover_probability(float(np.exp(v))) for _, v, y in head_rows if y]
+    _report("HEAD_COVER (ImageNet head-cover classes, calibrated)", neg, pos)
+    print(
+        f"    fit on all: slope {slope:.2f} on log(sum), midpoint sum {np.exp(mid):.3f} (in use: "
+        f"{ppe.HEAD_SLOPE}, {np.exp(ppe.HEAD_MIDPOINT):.3f}); leave-one-photo-out accuracy "
+        f"{_held_out_accuracy(head_rows):.1%} of {len(head_rows)}"
+    )
+
+    hand_rows = [(n, v, 0) for n, m in bare.items() for v in m["hand"]]
+    hand_rows += [(n, v, 1) for (n, _), vs in gloved.items() for v in vs]
+    slope, mid = _fit_logistic([r[1] for r in hand_rows], [r[2] for r in hand_rows])
+    neg = [ppe.hand_cover_probability(v) for _, v, y in hand_rows if not y]
+    pos = [ppe.hand_cover_probability(v) for _, v, y in hand_rows if y]
+    _report("HAND_COVER (skin share, calibrated; hands with wrist score >= 0.5)", neg, pos)
+    print(
+        f"    fit on all: slope {slope:.1f}, midpoint share {mid:.3f} (in use: {ppe.HAND_SLOPE}, "
+        f"{ppe.HAND_MIDPOINT}); leave-one-photo-out accuracy {_held_out_accuracy(hand_rows):.1%} of {len(hand_rows)}"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[3:], [int(n) for n in sys.argv[2].split(",")])
+        return
+    quick = "--quick" in sys.argv
+    print(f"DetectProtectiveEquipment on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
+    if "--reliability-only" not in sys.argv:
+        latency(quick)
+    reliability(quick)
+
+
+if __name__ == "__main__":
+    main()

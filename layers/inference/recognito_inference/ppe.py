@@ -1,0 +1,332 @@
+"""Protective equipment on people: body parts from pose keypoints, and one measure per cover type.
+
+Every part is a real measurement; how far each can be trusted was measured on photographs and
+composites (layers/inference/build/README.md, "Protective equipment"):
+
+- People and keypoints: MoveNet MultiPose (``recognito_inference.pose``).
+- Body parts are placed from keypoints, scaled by the face's own size: FACE from the eyes, ears
+  and nose; HEAD the skull above and around it; each hand beyond its wrist along the forearm
+  (elbow to wrist). Left and right are the person's own, as in AWS.
+- FACE_COVER: a mask / no-mask classifier (MobileNetV2, ``face-mask.onnx``) on the face crop.
+- HEAD_COVER: an ImageNet classifier (EfficientNet-Lite2, ``efficientnet-lite2.onnx``) on a crop
+  around the head, summing the probabilities of its head-cover classes (crash helmet, football
+  helmet, hats, caps). No helmet / hard-hat model ships with weights under a usable license (see
+  shared/MODELS.md); ImageNet's classes were learnt from real photographs of helmets and hats.
+- HAND_COVER: no glove model or data set could be had, so it is measured: the share of the hand
+  region whose colour matches the skin of the same person's face. A bare hand shows skin; a
+  gloved one does not. A hand that is hidden (in a pocket, behind an object) shows none either,
+  which is why its keypoint must be visible and the cover's confidence stays moderate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from recognito_inference.pose import Person, detect_people
+from recognito_inference.sessions import get_session
+
+MASK_MODEL = "face-mask"
+IMAGENET_MODEL = "efficientnet-lite2"
+
+FACE, HEAD, LEFT_HAND, RIGHT_HAND = "FACE", "HEAD", "LEFT_HAND", "RIGHT_HAND"
+FACE_COVER, HEAD_COVER, HAND_COVER = "FACE_COVER", "HEAD_COVER", "HAND_COVER"
+
+MIN_POINT_SCORE = 0.2  # a keypoint counts as seen from here (MoveNet's own demos use 0.2-0.3)
+
+# ImageNet-1k classes that are things worn on the head (index: name). Graduation cap is left out:
+# it came up at 0.09 on a bare head above a dark suit.
+HEAD_COVER_CLASSES = {
+    433: "swimming cap",
+    439: "military hat (bearskin or shako)",
+    452: "poke bonnet",
+    515: "cowboy hat",
+    518: "crash helmet",
+    560: "football helmet",
+    715: "Pickelhaube",
+    793: "shower cap",
+    808: "sombrero",
+}
+IMAGENET_SIZE = 260
+IMAGENET_MEAN, IMAGENET_STD = 0.498, 0.502
+MASK_SIZE = 224
+
+
+@dataclass(frozen=True)
+class Equipment:
+    """One item of protective equipment on a body part; box in pixels, probabilities 0..1."""
+
+    type: str
+    box: np.ndarray  # (4,) x1, y1, x2, y2
+    score: float
+    covers: float
+
+
+@dataclass
+class BodyPart:
+    """A body part placed from keypoints: its region in pixels and how well it was seen (0..1)."""
+
+    name: str
+    box: np.ndarray  # (4,) x1, y1, x2, y2
+    score: float
+    equipment: list[Equipment] = field(default_factory=list)
+    cover_probability: float | None = None
+    """The measure behind this part's cover decision, kept even below the reporting threshold."""
+
+
+@dataclass
+class PersonEquipment:
+    person: Person
+    parts: dict[str, BodyPart]
+
+
+# ------------------------------------------------------------------------------------ geometry
+def _seen(person: Person, *names: str) -> list[tuple[np.ndarray, float]]:
+    return [pt for pt in (person.point(n) for n in names) if pt[1] >= MIN_POINT_SCORE]
+
+
+def _face_frame(person: Person) -> tuple[np.ndarray, float, float] | None:
+    """(centre of the eyes, face width in px, score) from the eyes, ears and nose; None unseen.
+
+    The width is the largest of: ear to ear, 2.2 x eye to eye (an adult face is ~2.2 times its
+    interpupillary distance; this matched CenterFace's box on the astronaut within 2 px), and
+    2.5 x nose to the eyes' centre (a face seen in profile keeps that distance).
+    """
+    eyes = _seen(person, "left_eye", "right_eye")
+    nose = _seen(person, "nose")
+    if not nose or not eyes:
+        return None
+    eye_centre = np.mean([p for p, _ in eyes], axis=0)
+    widths = [2.5 * float(np.linalg.norm(nose[0][0] - eye_centre))]
+    if len(eyes) == 2:
+        widths.append(2.2 * float(np.linalg.norm(eyes[0][0] - eyes[1][0])))
+    ears = _seen(person, "left_ear", "right_ear")
+    if len(ears) == 2:
+        widths.append(float(np.linalg.norm(ears[0][0] - ears[1][0])))
+    scores = [s for _, s in eyes + nose]
+    return eye_centre, max(widths), float(np.mean(scores))
+
+
+def _box(cx: float, cy: float, w: float, h: float) -> np.ndarray:
+    return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], np.float32)
+
+
+def _hand(person: Person, side: str, face_width: float | None) -> BodyPart | None:
+    """The hand beyond the wrist: a hand is ~0.7 forearm lengths long, so its centre is placed
+    0.35 forearm lengths past the wrist, in a square 0.8 forearm lengths wide (fingers spread
+    sideways). Without the elbow, a square around the wrist sized from the face."""
+    wrist, wrist_score = person.point(f"{side}_wrist")
+    if wrist_score < MIN_POINT_SCORE:
+        return None
+    elbow, elbow_score = person.point(f"{side}_elbow")
+    if elbow_score >= MIN_POINT_SCORE and np.linalg.norm(wrist - elbow) > 1:
+        forearm = wrist - elbow
+        centre = wrist + 0.35 * forearm
+        side_px = 0.8 * float(np.linalg.norm(forearm))
+    elif face_width:
+        centre, side_px = wrist, 1.0 * face_width
+    else:
+        return None
+    name = LEFT_HAND if side == "left" else RIGHT_HAND
+    return BodyPart(name, _box(centre[0], centre[1], side_px, side_px), wrist_score)
+
+
+def body_parts(person: Person) -> dict[str, BodyPart]:
+    """The body parts of one person that its keypoints show (a subset of FACE, HEAD, hands).
+
+    FACE runs from the forehead to the chin (0.65 face widths above the eyes, 0.7 below), HEAD from
+    the top of the skull (1.15 above) to the chin, 1.3 face widths wide for the hair and ears.
+    """
+    parts: dict[str, BodyPart] = {}
+    frame = _face_frame(person)
+    face_width = None
+    if frame is not None:
+        (ex, ey), face_width, score = frame
+        parts[FACE] = BodyPart(FACE, _box(ex, ey + 0.025 * face_width, face_width, 1.35 * face_width), score)
+        parts[HEAD] = BodyPart(HEAD, _box(ex, ey - 0.225 * face_width, 1.3 * face_width, 1.85 * face_width), score)
+    for side in ("left", "right"):
+        hand = _hand(person, side, face_width)
+        if hand is not None:
+            parts[hand.name] = hand
+    return parts
+
+
+def _inside_share(box: np.ndarray, width: int, height: int) -> float:
+    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-6)
+    ix = max(0.0, min(box[2], width) - max(box[0], 0))
+    iy = max(0.0, min(box[3], height) - max(box[1], 0))
+    return ix * iy / area
+
+
+def _crop(image: Image.Image, box: np.ndarray, size: int, margin: float = 0.0) -> np.ndarray:
+    """A square crop around ``box`` (its longer side, plus ``margin`` of it on each side),
+    resized to size x size; outside the image is black."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = max(box[2] - box[0], box[3] - box[1]) * (0.5 + margin)
+    square = (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
+    return np.asarray(image.crop(square).resize((size, size), Image.BILINEAR))
+
+
+def face_crop(image: Image.Image, face: BodyPart) -> np.ndarray:
+    return _crop(image, face.box, MASK_SIZE, 0.05)
+
+
+def head_crop(image: Image.Image, head: BodyPart) -> np.ndarray:
+    """The head with some of what is around it: ImageNet's hats and helmets are mostly shown so."""
+    return _crop(image, head.box, IMAGENET_SIZE, 0.15)
+
+
+# --------------------------------------------------------------------------------- classifiers
+def mask_probabilities(faces: list[np.ndarray]) -> np.ndarray:
+    """P(mask) for 224x224 RGB face crops (the classifier's softmax: mask, no mask)."""
+    if not faces:
+        return np.zeros(0, np.float32)
+    x = np.stack(faces).astype(np.float32) / 127.5 - 1.0
+    return get_session(MASK_MODEL).run(None, {"input": x})[0][:, 0]
+
+
+def head_cover_scores(heads: list[np.ndarray]) -> np.ndarray:
+    """Sum of the ImageNet head-cover classes' softmax for 260x260 RGB crops around heads."""
+    if not heads:
+        return np.zeros(0, np.float32)
+    x = (np.stack(heads).astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+    logits = get_session(IMAGENET_MODEL).run(None, {"input": x.transpose(0, 3, 1, 2)})[0]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = e / e.sum(axis=1, keepdims=True)
+    return probs[:, list(HEAD_COVER_CLASSES)].sum(axis=1)
+
+
+def head_cover_probability(score: float) -> float:
+    """P(head cover) from the head-cover classes' summed probability: logistic in its log, fitted
+    on bare heads in photographs and the same heads with hard hats drawn on (bench/
+    detect_protective_equipment.py --reliability). ImageNet's classifier gives a drawn hard hat
+    only 0.06-0.3 (its helmets are photographs), bare heads up to ~0.05."""
+    return float(1.0 / (1.0 + np.exp(-HEAD_SLOPE * (np.log(max(score, 1e-6)) - HEAD_MIDPOINT))))
+
+
+HEAD_MIDPOINT = float(np.log(0.07))  # summed probability at which a head is as likely covered as not
+HEAD_SLOPE = 4.0
+
+
+def ycbcr(rgb: np.ndarray) -> np.ndarray:
+    rgb = rgb.reshape(-1, 3).astype(np.float32)
+    y = 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]
+    cb = 128 - 0.168736 * rgb[:, 0] - 0.331264 * rgb[:, 1] + 0.5 * rgb[:, 2]
+    cr = 128 + 0.5 * rgb[:, 0] - 0.418688 * rgb[:, 1] - 0.081312 * rgb[:, 2]
+    return np.stack([y, cb, cr], axis=1)
+
+
+# Chroma of human skin over all skin tones (Chai & Ngan 1999: Cb 77..127, Cr 133..173).
+SKIN_CB, SKIN_CR = (77.0, 127.0), (133.0, 173.0)
+
+
+def in_skin_range(ycc: np.ndarray, slack: float = 0.0) -> np.ndarray:
+    """Which Y/Cb/Cr rows (..., 3) have the chroma of skin of any tone (``slack`` widens it)."""
+    cb, cr = ycc[..., 1], ycc[..., 2]
+    return (
+        (cb >= SKIN_CB[0] - slack)
+        & (cb <= SKIN_CB[1] + slack)
+        & (cr >= SKIN_CR[0] - slack)
+        & (cr <= SKIN_CR[1] + slack)
+    )
+
+
+def skin_model(rgb: np.ndarray, face: BodyPart) -> tuple[np.ndarray, np.ndarray] | None:
+    """(median Cb/Cr, spread) of this person's skin, from the band of the face between the brows
+    and the nose's tip (rarely under a mask or a helmet); None if it does not look like skin."""
+    x1, y1, x2, y2 = face.box
+    w, h = x2 - x1, y2 - y1
+    band = rgb[
+        max(0, int(y1 + 0.2 * h)) : max(0, int(y1 + 0.5 * h)),
+        max(0, int(x1 + 0.2 * w)) : max(0, int(x1 + 0.8 * w)),
+    ]
+    if band.size < 30:
+        return None
+    ycc = ycbcr(band)
+    ycc = ycc[(ycc[:, 0] > 40) & (ycc[:, 0] < 245)]
+    if len(ycc) < 10:
+        return None
+    centre = np.median(ycc[:, 1:], axis=0)
+    if not (SKIN_CB[0] <= centre[0] <= SKIN_CB[1] and SKIN_CR[0] <= centre[1] <= SKIN_CR[1]):
+        return None
+    spread = np.maximum(1.4826 * np.median(np.abs(ycc[:, 1:] - centre), axis=0), 3.0)
+    return centre, spread
+
+
+def skin_share(rgb: np.ndarray, box: np.ndarray, skin: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """Share of the pixels in ``box`` whose chroma is this person's skin (within 2.5 spreads of
+    the face's) or, without a face, within the generic skin range."""
+    h, w = rgb.shape[:2]
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    region = rgb[max(0, y1) : min(h, y2), max(0, x1) : min(w, x2)]
+    if region.size == 0:
+        return 0.0
+    ycc = ycbcr(region)
+    lit = ycc[:, 0] > 30
+    if skin is None:
+        ok = in_skin_range(ycc)
+    else:
+        centre, spread = skin
+        ok = (((ycc[:, 1:] - centre) / spread) ** 2).sum(axis=1) <= 2.5**2
+    return float(np.mean(ok & lit))
+
+
+def hand_cover_probability(share: float) -> float:
+    """P(gloved) from the hand region's skin share: logistic, fitted on bare hands in photographs
+    and the same hands recoloured as gloves (layers/inference/build/README.md)."""
+    return float(1.0 / (1.0 + np.exp(HAND_SLOPE * (share - HAND_MIDPOINT))))
+
+
+WRIST_SEEN = 0.5  # wrist keypoint score from which a hand counts as plainly in view
+HAND_MIDPOINT = 0.06  # skin share at which a hand is as likely gloved as bare
+HAND_SLOPE = 60.0
+
+
+# ------------------------------------------------------------------------------------ pipeline
+def _equipment_box(part: BodyPart, kind: str) -> np.ndarray:
+    """Where the cover sits on the part: a mask from just above the nose to the chin, a helmet
+    from the top of the skull to the brow; a glove over the whole hand region."""
+    x1, y1, x2, y2 = part.box
+    w, h = x2 - x1, y2 - y1
+    if kind == FACE_COVER:
+        return np.array([x1 + 0.02 * w, y1 + 0.42 * h, x2 - 0.02 * w, y2], np.float32)
+    if kind == HEAD_COVER:
+        return np.array([x1, y1, x2, y1 + 0.45 * h], np.float32)
+    return part.box.copy()
+
+
+def analyze(rgb: np.ndarray, *, max_people: int = 15, min_cover: float = 0.5) -> list[PersonEquipment]:
+    """People, their body parts and the covers found on them (probability >= ``min_cover``)."""
+    height, width = rgb.shape[:2]
+    image = Image.fromarray(rgb)
+    results = []
+    for person in detect_people(rgb, max_people=max_people):
+        parts = body_parts(person)
+        # A part mostly outside the picture cannot be judged.
+        parts = {k: p for k, p in parts.items() if _inside_share(p.box, width, height) >= 0.6}
+        results.append(PersonEquipment(person, parts))
+
+    faces = [r.parts[FACE] for r in results if FACE in r.parts]
+    heads = [r.parts[HEAD] for r in results if HEAD in r.parts]
+    masks = mask_probabilities([face_crop(image, f) for f in faces])
+    hats = [head_cover_probability(s) for s in head_cover_scores([head_crop(image, h) for h in heads])]
+    for part, p in [*zip(faces, masks, strict=True), *zip(heads, hats, strict=True)]:
+        part.cover_probability = float(p)
+
+    for r in results:
+        skin = skin_model(rgb, r.parts[FACE]) if FACE in r.parts else None
+        for name in (LEFT_HAND, RIGHT_HAND):
+            if name in r.parts:
+                share = skin_share(rgb, r.parts[name].box, skin)
+                r.parts[name].cover_probability = hand_cover_probability(share)
+        for part in r.parts.values():
+            kind = {FACE: FACE_COVER, HEAD: HEAD_COVER}.get(part.name, HAND_COVER)
+            p = part.cover_probability
+            if p is not None and kind == HAND_COVER:
+                # No skin is also what a hidden hand shows: only as sure as the wrist is seen.
+                p *= min(1.0, part.score / WRIST_SEEN)
+            if p is not None and p >= min_cover:
+                part.equipment.append(Equipment(kind, _equipment_box(part, kind), p, p))
+    return results

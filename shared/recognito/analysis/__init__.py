@@ -1,0 +1,1 @@
+"""Image analysis services: labels, text, moderation (request dict -> response dict)."""

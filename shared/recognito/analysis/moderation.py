@@ -1,0 +1,76 @@
+"""DetectModerationLabels: unsafe content in an image, as labels of Rekognition's taxonomy.
+
+The taxonomy (version 7: ten top-level categories such as "Explicit" and "Violence", their second
+and third levels) is data, ``recognito/data/moderation_taxonomy.json``. Each label there names the
+model outputs ("signals") that can see it; its confidence is the highest of their scores, and a
+label no model here can see has none and is never reported. Today that is one label: "Explicit"
+(level 1), from Yahoo's open_nsfw, which scores explicit nudity and sexual activity without
+telling them apart, so no level-2 or level-3 label of "Explicit" is claimed.
+
+As Rekognition documents: labels with ``Confidence`` at least ``MinConfidence`` (default 50) are
+returned, parents before children, each with ``Name``, ``ParentName`` ("" at the top level),
+``TaxonomyLevel`` and ``Confidence``; ``ModerationModelVersion`` names the taxonomy version;
+``ContentTypes`` lists what kind of image it is (animated, illustrated) where a model can tell,
+and is empty otherwise.
+
+Not available: ``HumanLoopConfig`` (human review through Amazon Augmented AI) answers
+InvalidParameterException; ``ProjectVersion`` names a custom adapter, and as recognito has none
+(CreateProjectVersion is not implemented) it answers ResourceNotFoundException.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from recognito_inference.moderation import moderation_scores
+
+from recognito.errors import InvalidParameterException, ResourceNotFoundException
+from recognito.images import limits_for, load_image
+
+DEFAULT_MIN_CONFIDENCE = 50.0
+
+
+@cache
+def taxonomy() -> dict[str, Any]:
+    """The moderation taxonomy and which signals see each label."""
+    return json.loads(resources.files("recognito").joinpath("data/moderation_taxonomy.json").read_text())
+
+
+def detectable_labels() -> list[dict[str, Any]]:
+    """The taxonomy's labels that some model here can report."""
+    return [label for label in taxonomy()["labels"] if label["signals"]]
+
+
+def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
+    """The DetectModerationLabels response for a validated request."""
+    if request.get("HumanLoopConfig") is not None:
+        raise InvalidParameterException(
+            "HumanLoopConfig is not supported: recognito has no human review (Amazon Augmented AI)"
+        )
+    if request.get("ProjectVersion") is not None:
+        raise ResourceNotFoundException(f"The adapter {request['ProjectVersion']} does not exist")
+    min_confidence = request.get("MinConfidence", DEFAULT_MIN_CONFIDENCE)
+    image = load_image(request["Image"], limits_for("DetectModerationLabels"))
+    scores = moderation_scores(image.rgb)
+    data = taxonomy()
+    labels = []
+    for label in detectable_labels():  # the file lists parents before their children
+        confidence = 100.0 * max(scores[s] for s in label["signals"])
+        if confidence >= min_confidence:
+            labels.append(
+                {
+                    "Confidence": confidence,
+                    "Name": label["Name"],
+                    "ParentName": label["ParentName"],
+                    "TaxonomyLevel": label["TaxonomyLevel"],
+                }
+            )
+    content_types = []
+    for name, signals in data["content_type_signals"].items():
+        confidence = 100.0 * max(scores[s] for s in signals)
+        if confidence >= min_confidence:
+            content_types.append({"Confidence": confidence, "Name": name})
+    return {"ModerationLabels": labels, "ModerationModelVersion": data["model_version"], "ContentTypes": content_types}

@@ -1,0 +1,123 @@
+"""DetectModerationLabels: the taxonomy, the real scores of real photographs, MinConfidence, errors.
+
+No test image here is unsafe: scikit-image's photographs are ordinary, and an explicit image is
+not something to ship. The mapping and the thresholds are checked with the model's real scores on
+them instead (a microscope image of reddish tissue scores highest).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+from conftest import call
+from face_scenes import encode, rgb
+from models_available import needs_models
+from recognito.errors import (
+    ImageTooLargeException,
+    InvalidImageFormatException,
+    InvalidParameterException,
+    ResourceNotFoundException,
+)
+
+TOP_LEVEL = [
+    "Explicit",
+    "Non-Explicit Nudity of Intimate parts and Kissing",
+    "Swimwear or Underwear",
+    "Violence",
+    "Visually Disturbing",
+    "Drugs & Tobacco",
+    "Alcohol",
+    "Rude Gestures",
+    "Gambling",
+    "Hate Symbols",
+]
+
+
+@pytest.fixture
+def models() -> None:
+    needs_models("opennsfw")
+
+
+def detect(image: np.ndarray | bytes, **request: object) -> dict:
+    from recognito.analysis.moderation import detect_moderation_labels
+
+    data = image if isinstance(image, bytes) else encode(image, "JPEG", quality=92)
+    return detect_moderation_labels({"Image": {"Bytes": data}, **request})
+
+
+def test_taxonomy_is_rekognitions_v7() -> None:
+    from recognito.analysis.moderation import detectable_labels, taxonomy
+
+    labels = taxonomy()["labels"]
+    by_name = {label["Name"]: label for label in labels}
+    assert len(by_name) == len(labels)
+    assert [label["Name"] for label in labels if label["TaxonomyLevel"] == 1] == TOP_LEVEL
+    seen: set[str] = set()
+    for label in labels:
+        if label["TaxonomyLevel"] == 1:
+            assert label["ParentName"] == ""
+        else:  # parents come first, one level up
+            assert label["ParentName"] in seen
+            assert by_name[label["ParentName"]]["TaxonomyLevel"] == label["TaxonomyLevel"] - 1
+        seen.add(label["Name"])
+    assert by_name["Exposed Female Nipple"]["ParentName"] == "Explicit Nudity"
+    assert by_name["Weapons"]["ParentName"] == "Violence"
+    assert by_name["Smoking"]["ParentName"] == "Drugs & Tobacco Paraphernalia & Use"
+    # Only what a model here sees is ever reported.
+    assert [label["Name"] for label in detectable_labels()] == ["Explicit"]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea", "camera", "rocket"])
+def test_ordinary_photographs_are_safe(models: None, name: str) -> None:
+    response = detect(rgb(name))
+    assert response == {"ModerationLabels": [], "ModerationModelVersion": "7.0", "ContentTypes": []}
+
+
+@pytest.mark.models
+def test_every_score_at_min_confidence_zero(models: None) -> None:
+    (label,) = detect(rgb("astronaut"), MinConfidence=0)["ModerationLabels"]
+    assert label["Name"] == "Explicit" and label["ParentName"] == "" and label["TaxonomyLevel"] == 1
+    assert 0 < label["Confidence"] < 10  # a portrait in a spacesuit
+
+
+@pytest.mark.models
+def test_min_confidence_is_a_threshold_on_the_real_score(models: None) -> None:
+    image = rgb("retina")  # reddish tissue: the highest score among scikit-image's photographs
+    (label,) = detect(image, MinConfidence=0)["ModerationLabels"]
+    score = label["Confidence"]
+    assert 10 < score < 30
+    assert detect(image, MinConfidence=score - 0.5)["ModerationLabels"] == [label]
+    assert detect(image, MinConfidence=score + 0.5)["ModerationLabels"] == []
+    assert detect(image)["ModerationLabels"] == []  # the default MinConfidence is 50
+
+
+@pytest.mark.models
+def test_errors(models: None) -> None:
+    image = rgb("coffee")
+    with pytest.raises(InvalidParameterException, match="HumanLoopConfig"):
+        detect(image, HumanLoopConfig={"HumanLoopName": "loop", "FlowDefinitionArn": "arn:aws:sagemaker:x"})
+    with pytest.raises(ResourceNotFoundException):
+        detect(image, ProjectVersion="arn:aws:rekognition:us-east-1:123456789012:project/p/version/v/1")
+    with pytest.raises(InvalidImageFormatException):
+        detect(b"\x89PNG\r\n\x1a\n truncated")
+    with pytest.raises(InvalidParameterException):
+        detect(np.zeros((79, 200, 3), np.uint8))
+    with pytest.raises(ImageTooLargeException, match="exceed maximum dimension size of 10000 pixels"):
+        detect(encode(np.zeros((80, 10_001, 3), np.uint8)))
+
+
+@pytest.mark.models
+@pytest.mark.usefixtures("aws")
+def test_through_the_handler(models: None) -> None:
+    body = {"Image": {"Bytes": base64.b64encode(encode(rgb("chelsea"), "JPEG")).decode()}, "MinConfidence": 0}
+    status, response = call("DetectModerationLabels", body)
+    assert status == 200, response
+    assert response["ModerationModelVersion"] == "7.0" and response["ContentTypes"] == []
+    assert [label["Name"] for label in response["ModerationLabels"]] == ["Explicit"]
+    assert response["ModerationLabels"][0]["Confidence"] < 1  # a cat
+
+    status, response = call("DetectModerationLabels", {**body, "MinConfidence": 150})
+    assert status == 400 and response["__type"] == "ValidationException"
