@@ -37,7 +37,7 @@ TOP_LEVEL = [
 
 @pytest.fixture
 def models() -> None:
-    needs_models("opennsfw")
+    needs_models("opennsfw", "nsfwjs-mobilenet-v2")
 
 
 def detect(image: np.ndarray | bytes, **request: object) -> dict:
@@ -78,9 +78,12 @@ def test_ordinary_photographs_are_safe(models: None, name: str) -> None:
 
 @pytest.mark.models
 def test_every_score_at_min_confidence_zero(models: None) -> None:
-    (label,) = detect(rgb("astronaut"), MinConfidence=0)["ModerationLabels"]
+    response = detect(rgb("astronaut"), MinConfidence=0)
+    (label,) = response["ModerationLabels"]
     assert label["Name"] == "Explicit" and label["ParentName"] == "" and label["TaxonomyLevel"] == 1
     assert 0 < label["Confidence"] < 10  # a portrait in a spacesuit
+    (content,) = response["ContentTypes"]
+    assert content["Name"] == "Illustrated" and content["Confidence"] < 5  # a photograph
 
 
 @pytest.mark.models
@@ -92,6 +95,19 @@ def test_min_confidence_is_a_threshold_on_the_real_score(models: None) -> None:
     assert detect(image, MinConfidence=score - 0.5)["ModerationLabels"] == [label]
     assert detect(image, MinConfidence=score + 0.5)["ModerationLabels"] == []
     assert detect(image)["ModerationLabels"] == []  # the default MinConfidence is 50
+
+
+@pytest.mark.models
+def test_min_confidence_applies_to_content_types(models: None) -> None:
+    # nsfwjs takes scikit-image's rocket photograph (a launch pad against a flat sky) for a
+    # drawing more than any other of its photographs, yet well under the default 50.
+    image = rgb("rocket")
+    (content,) = detect(image, MinConfidence=0)["ContentTypes"]
+    score = content["Confidence"]
+    assert content["Name"] == "Illustrated" and 15 < score < 50
+    assert detect(image)["ContentTypes"] == []
+    assert detect(image, MinConfidence=score - 0.5)["ContentTypes"] == [content]
+    assert detect(image, MinConfidence=score + 0.5)["ContentTypes"] == []
 
 
 @pytest.mark.models
@@ -115,9 +131,10 @@ def test_through_the_handler(models: None) -> None:
     body = {"Image": {"Bytes": base64.b64encode(encode(rgb("chelsea"), "JPEG")).decode()}, "MinConfidence": 0}
     status, response = call("DetectModerationLabels", body)
     assert status == 200, response
-    assert response["ModerationModelVersion"] == "7.0" and response["ContentTypes"] == []
+    assert response["ModerationModelVersion"] == "7.0"
     assert [label["Name"] for label in response["ModerationLabels"]] == ["Explicit"]
-    assert response["ModerationLabels"][0]["Confidence"] < 1  # a cat
+    assert response["ModerationLabels"][0]["Confidence"] < 5  # a cat
+    assert [content["Name"] for content in response["ContentTypes"]] == ["Illustrated"]
 
     status, response = call("DetectModerationLabels", {**body, "MinConfidence": 150})
     assert status == 400 and response["__type"] == "ValidationException"

@@ -38,7 +38,7 @@ IMAGE_FUNCTIONS = {
 # Image functions whose models are not the face models `needs_models()` checks by default.
 FUNCTION_MODELS = {
     "detect_text": ("ppocrv4-det", "ppocrv4-rec", "ppocr-cls"),
-    "detect_moderation_labels": ("opennsfw",),
+    "detect_moderation_labels": ("opennsfw", "nsfwjs-mobilenet-v2"),
     "detect_labels": ("efficientnet-lite2", "nanodet"),
 }
 

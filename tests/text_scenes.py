@@ -95,11 +95,12 @@ def scene() -> tuple[np.ndarray, list[Line]]:
     return np.asarray(canvas), lines
 
 
-VOCABULARY = (
+PROSE = (
     "open source image analysis runs on your own machine with real models that read text find faces "
     "and label scenes while the same calls work against the cloud service so nothing in your code "
     "has to change when you move between them"
-).split()
+)
+VOCABULARY = PROSE.split(" ")
 
 
 def many_words(lines: int = 14, per_line: int = 9) -> tuple[np.ndarray, list[str]]:

@@ -52,6 +52,15 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="how often changed state is written; a crash loses at most this much (default: %(default)s)",
     )
+    parser.add_argument(
+        "--trigger",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="an S3 upload rule as JSON, e.g. "
+        '\'{"bucket": "photos", "prefix": "faces/", "action": "IndexFaces", "collection": "staff"}\'; '
+        "repeatable; added to the rules in DATA_DIR/triggers.json (see the README, S3 upload triggers)",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -60,7 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     _configure_logging()
     try:
-        serve(args.host, args.port, args.data_dir, args.save_interval)
+        serve(args.host, args.port, args.data_dir, args.save_interval, args.trigger)
     except ServeError as error:
         print(f"recognito serve: {error}", file=sys.stderr)
         return 1

@@ -97,12 +97,17 @@ def _load(operation: str) -> ModuleType:
     if operation not in operation_names():  # only API operations: never front_door, never a path
         raise FunctionNotFound(operation)
     path = functions_dir() / xform_name(operation) / "app.py"
+    if not path.is_file():
+        raise FunctionNotFound(operation)
+    return load_module(path)
+
+
+def load_module(path: Path) -> ModuleType:
+    """``functions/<name>/app.py`` imported once, as ``recognito_function_<name>``."""
     with _modules_lock:
         module = _modules.get(path)
         if module is None:
-            if not path.is_file():
-                raise FunctionNotFound(operation)
-            module = _import(path, f"recognito_function_{xform_name(operation)}")
+            module = _import(path, f"recognito_function_{path.parent.name}")
             _modules[path] = module
     return module
 

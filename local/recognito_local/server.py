@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -184,10 +184,12 @@ def _proxy_response(result: dict[str, Any]) -> Response:
     return _status(int(result["statusCode"])), headers, data
 
 
-def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0) -> None:
+def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0, triggers: Sequence[str] = ()) -> None:
     """Run the endpoint until SIGINT or SIGTERM, then save the state and return.
 
-    Raises ``ServeError`` when it cannot start (port taken, data directory in use or unreadable).
+    ``triggers`` are upload rules (JSON, one each) added to ``<data_dir>/triggers.json``'s
+    (recognito_local.uploads). Raises ``ServeError`` when it cannot start (port taken, data
+    directory in use or unreadable, a trigger that is not a valid rule).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = _lock(data_dir)
@@ -195,6 +197,16 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0) -> N
     port = listener.getsockname()[1]
     url = f"http://{_url_host(host)}:{port}"
     _configure_environment(url, port)
+
+    from recognito.uploads import UploadConfigError
+
+    from recognito_local.uploads import UploadTriggers
+
+    try:
+        uploads = UploadTriggers(data_dir, list(triggers))
+    except UploadConfigError as error:
+        listener.close()
+        raise ServeError(str(error)) from error
 
     from werkzeug.serving import make_server
 
@@ -216,6 +228,7 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0) -> N
             signal.signal(signum, lambda *_: stop.set())
     try:
         _ensure_tables()
+        uploads.start()
         store.start()
         app.ready.set()
         _announce(url, data_dir, restored)
@@ -223,6 +236,7 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0) -> N
             pass
         log.info("stopping: finishing requests in flight and saving state to %s", store.directory)
     finally:
+        uploads.stop(timeout=30)  # while the server still answers the upload function's requests
         server.shutdown()
         if not app.drain(timeout=30):
             log.warning("requests still running after 30 s; saving state without them")

@@ -432,6 +432,60 @@ def keras_h5(src: Path, out: Path, params: dict, ctx: dict) -> dict:
     return {**notes, "keras_input": list(model.input_shape), "keras_output": list(model.output_shape)}
 
 
+@converter("tfjs-layers-js", "onnx", "tensorflow", "tfjs")
+def tfjs_layers_js(src: Path, out: Path, params: dict, ctx: dict) -> dict:
+    """A TF.js layers model bundled as JavaScript modules (nsfwjs): `model.min.js` exports the
+    model.json object, each `<shard>.min.js` a base64 string of its weights (often uint8-quantized).
+
+    Node evaluates the modules (they are JS object literals, not JSON); Keras rebuilds the model
+    from its topology, tensorflowjs' reader dequantizes the weights, tf2onnx converts. The input is
+    named `input`, the output `params["output"]`; Keras' own outputs on seeded noise are saved for
+    the check step.
+    """
+    import base64
+    import subprocess
+
+    import numpy as np
+    import tensorflow as tf
+    import tf2onnx
+
+    _import_tfjs_graph_converter()  # registers tensorflowjs without its heavy __init__
+    from tensorflowjs import read_weights
+
+    def evaluate(module: Path) -> Any:
+        script = "process.stdout.write(JSON.stringify(require(process.argv[1])))"
+        return json.loads(subprocess.run(["node", "-e", script, str(module)], check=True, capture_output=True).stdout)
+
+    model_json = evaluate(src)
+    manifest = model_json["weightsManifest"]
+    buffers = [
+        b"".join(base64.b64decode(evaluate(src.parent / f"{path}.min.js")) for path in group["paths"])
+        for group in manifest
+    ]
+    values = {w["name"]: w["data"] for w in read_weights.decode_weights(manifest, buffers, flatten=True)}
+    model = tf.keras.models.model_from_json(json.dumps(model_json["modelTopology"]["model_config"]))
+    used = set()
+    for layer in model.layers:
+        if layer.weights:
+            names = [w.name.split(":")[0] for w in layer.weights]
+            layer.set_weights([values[n].reshape(w.shape) for n, w in zip(names, layer.weights, strict=True)])
+            used.update(names)
+    if used != set(values):
+        raise ValueError(f"weights not matched to layers: {sorted(set(values) - used)[:5]}")
+
+    shape = model.input_shape[1:]
+    signature = (tf.TensorSpec((None, *shape), tf.float32, name="input"),)
+    onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=params.get("opset", 13))
+    (output,) = [o.name for o in onnx_model.graph.output]
+    _rename_tensors(onnx_model.graph, {output: params["output"]})
+    _name_initializers_by_use(onnx_model.graph)
+    notes = _save_checked(onnx_model, out)
+
+    x = np.random.default_rng(0).uniform(0, 1, (2, *shape)).astype(np.float32)
+    np.savez(ctx["reference"], **{"in:input": x, f"out:{params['output']}": model.predict(x, verbose=0)})
+    return {**notes, "weights": len(values), "input": [None, *shape]}
+
+
 @converter("fp16-weights", "onnx")
 def fp16_weights(src: Path, out: Path, params: dict, ctx: dict) -> dict:
     """Store large float32 initializers as float16, each followed by a Cast back to float32.

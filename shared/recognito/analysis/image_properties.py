@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 ANALYSIS_SIDE = 384  # long side of the copy everything is measured on
-MAX_COLOR_PIXELS = 6000  # pixels sampled per region for k-means
+MAX_COLOR_PIXELS = 4000  # pixels sampled per region for k-means
 MIN_PERCENT = 5.0  # smallest PixelPercent reported
 DEFAULT_MAX_COLORS = 10
 MIN_CLUSTERS = 8
@@ -140,14 +140,16 @@ def _kmeans(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         d2 = np.minimum(d2, ((points - centres[-1]) ** 2).sum(1))
     c = np.array(centres)
     labels = np.zeros(len(points), dtype=np.int64)
+    norms = (points**2).sum(1)[:, None]
     for _ in range(KMEANS_ITERATIONS):
-        dist = ((points[:, None, :] - c[None, :, :]) ** 2).sum(-1)
-        labels = dist.argmin(1)
-        moved = np.array([points[labels == j].mean(0) if np.any(labels == j) else c[j] for j in range(len(c))])
-        if np.allclose(moved, c, atol=0.5):
-            c = moved
-            break
+        labels = (norms - 2.0 * points @ c.T + (c**2).sum(1)[None, :]).argmin(1)
+        counts = np.bincount(labels, minlength=len(c))
+        sums = np.stack([np.bincount(labels, weights=points[:, d], minlength=len(c)) for d in range(3)], 1)
+        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], c)
+        done = np.allclose(moved, c, atol=0.5)
         c = moved
+        if done:
+            break
     return c, labels
 
 

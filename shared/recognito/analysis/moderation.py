@@ -3,9 +3,12 @@
 The taxonomy (version 7: ten top-level categories such as "Explicit" and "Violence", their second
 and third levels) is data, ``recognito/data/moderation_taxonomy.json``. Each label there names the
 model outputs ("signals") that can see it; its confidence is the highest of their scores, and a
-label no model here can see has none and is never reported. Today that is one label: "Explicit"
-(level 1), from Yahoo's open_nsfw, which scores explicit nudity and sexual activity without
-telling them apart, so no level-2 or level-3 label of "Explicit" is claimed.
+label no model here can see has none and is never reported. Today that is one label, "Explicit"
+(level 1): the higher of Yahoo's open_nsfw score and nsfwjs' Porn + Hentai. Neither model tells
+explicit nudity from sexual activity, so no level-2 or level-3 label of "Explicit" is claimed;
+nsfwjs' "Sexy" class (swimwear, underwear and partial nudity alike) matches no single v7 label and
+is not reported. ContentTypes "Illustrated" comes from nsfwjs' Drawing + Hentai (drawn images,
+anime included).
 
 As Rekognition documents: labels with ``Confidence`` at least ``MinConfidence`` (default 50) are
 returned, parents before children, each with ``Name``, ``ParentName`` ("" at the top level),
@@ -58,7 +61,7 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
     data = taxonomy()
     labels = []
     for label in detectable_labels():  # the file lists parents before their children
-        confidence = 100.0 * max(scores[s] for s in label["signals"])
+        confidence = _confidence(scores, label["signals"])
         if confidence >= min_confidence:
             labels.append(
                 {
@@ -70,7 +73,12 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
             )
     content_types = []
     for name, signals in data["content_type_signals"].items():
-        confidence = 100.0 * max(scores[s] for s in signals)
+        confidence = _confidence(scores, signals)
         if confidence >= min_confidence:
             content_types.append({"Confidence": confidence, "Name": name})
     return {"ModerationLabels": labels, "ModerationModelVersion": data["model_version"], "ContentTypes": content_types}
+
+
+def _confidence(scores: dict[str, float], signals: list[str]) -> float:
+    """The highest of the signals' scores, as a percentage; "a+b" sums two classes of one model."""
+    return min(100.0, 100.0 * max(sum(scores[part] for part in signal.split("+")) for signal in signals))

@@ -35,8 +35,9 @@ QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 
 # What each QualityFilter level requires of a face. AWS documents the reasons a face is left out
 # (UnindexedFaces' Reasons) but not the bars, so these are ours, set on this detector's outputs:
-# - Confidence: the detector reports faces from 40; faceless test images never passed 37, and
-#   clearly visible faces score 80-97, tiny (~24 px) or half-hidden ones 40-70.
+# - Confidence (bars written as detector scores): the detector reports faces from 0.40; faceless
+#   test images never passed 0.37, clearly visible faces score 0.80-0.97, tiny (~24 px) or
+#   half-hidden ones 0.40-0.70.
 # - Brightness: mean luma of the face's centre; under ~20 a face is mostly shadow, over ~95 blown.
 # - Sharpness: the astronaut's face is ~99; Gaussian blur of 2 px on a 90 px face gives ~60, of
 #   5 px ~20; recognition degrades noticeably under ~40 and is unreliable under ~15.
@@ -45,6 +46,18 @@ QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 # - Size: the box's height in image pixels; the detector finds faces from ~20-24 px, AWS
 #   documents 40 px (in a 1920x1080 image) as the smallest face it detects.
 # AUTO is MEDIUM: "Amazon Rekognition chooses the quality bar".
+
+
+# CenterFace's score is not Rekognition's Confidence: clear faces score 0.80-0.97 where AWS
+# reports 99+, so code that keeps faces above 90 would drop real ones. A logistic recalibration
+# keeps the order and puts the detector's own threshold (0.40) at 50 and a clear face (0.70) at 99.
+_SCORE_AT_50 = 0.40
+_CONFIDENCE_SLOPE = float(np.log(99.0) / (0.70 - _SCORE_AT_50))
+
+
+def face_confidence(score: float) -> float:
+    """Rekognition-style Confidence (0-100) of a detector score (0-1)."""
+    return float(100.0 / (1.0 + np.exp(-_CONFIDENCE_SLOPE * (score - _SCORE_AT_50))))
 
 
 @dataclass(frozen=True)
@@ -61,9 +74,9 @@ class QualityBar:
 
 
 _BARS = {
-    "LOW": QualityBar(40.0, 8.0, 99.5, 5.0, yaw=80.0, pitch=60.0, min_height_px=16.0),
-    "MEDIUM": QualityBar(50.0, 18.0, 97.0, 15.0, yaw=65.0, pitch=45.0, min_height_px=24.0),
-    "HIGH": QualityBar(70.0, 28.0, 94.0, 40.0, yaw=40.0, pitch=30.0, min_height_px=40.0),
+    "LOW": QualityBar(face_confidence(0.40), 8.0, 99.5, 5.0, yaw=80.0, pitch=60.0, min_height_px=16.0),
+    "MEDIUM": QualityBar(face_confidence(0.50), 18.0, 97.0, 15.0, yaw=65.0, pitch=45.0, min_height_px=24.0),
+    "HIGH": QualityBar(face_confidence(0.70), 28.0, 94.0, 40.0, yaw=40.0, pitch=30.0, min_height_px=40.0),
 }
 _BARS["AUTO"] = _BARS["MEDIUM"]
 
@@ -113,7 +126,7 @@ def face_details(
         ]
         detail["Pose"] = {"Roll": float(poses[i, 0]), "Yaw": float(poses[i, 1]), "Pitch": float(poses[i, 2])}
         detail["Quality"] = {"Brightness": float(qualities[i, 0]), "Sharpness": float(qualities[i, 1])}
-        detail["Confidence"] = float(np.clip(detection.score * 100.0, 0.0, 100.0))
+        detail["Confidence"] = face_confidence(detection.score)
         detail.update({key: extra[i][key] for key in AFTER_CONFIDENCE if key in extra[i]})
         details.append(detail)
     return details

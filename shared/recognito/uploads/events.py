@@ -67,30 +67,40 @@ def notification_record(
     }
 
 
+def sqs_record(
+    body: str,
+    *,
+    queue_arn: str,
+    message_id: str | None = None,
+    receipt_handle: str | None = None,
+    attributes: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One record of the event Lambda's SQS poller hands the function, for a message ``body``."""
+    now_ms = str(int(time.time() * 1000))
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": receipt_handle or uuid.uuid4().hex,
+        "body": body,
+        "attributes": attributes
+        or {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now_ms,
+            "SenderId": "AIDAJHIPRHEMV73VRJEBU",
+            "ApproximateFirstReceiveTimestamp": now_ms,
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    }
+
+
 def sqs_event(bodies: Iterable[str], *, queue_arn: str, receive_count: int = 1) -> dict[str, Any]:
     """The event Lambda's SQS poller hands the function: one record per message body."""
-    region = queue_arn.split(":")[3]
-    now_ms = str(int(time.time() * 1000))
-    records = []
-    for body in bodies:
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": uuid.uuid4().hex,
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": str(receive_count),
-                    "SentTimestamp": now_ms,
-                    "SenderId": "AIDAJHIPRHEMV73VRJEBU",
-                    "ApproximateFirstReceiveTimestamp": now_ms,
-                },
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": region,
-            }
-        )
+    records = [sqs_record(body, queue_arn=queue_arn) for body in bodies]
+    for record in records:
+        record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
     return {"Records": records}
 
 
