@@ -148,7 +148,8 @@ def reliability(quick: bool) -> None:
     expected_people = {"sample4.jpg": 4, "sample5.jpg": 5, "sample6.jpg": 4}
 
     def parts_of(rgb: np.ndarray) -> list[dict]:
-        return [ppe.body_parts(p) | {"_person": p} for p in detect_people(rgb)]
+        height, width = rgb.shape[:2]
+        return [ppe.body_parts_in_view(p, width, height) for p in detect_people(rgb)]
 
     # People and faces.
     found = total = extra = counted = 0
@@ -162,7 +163,8 @@ def reliability(quick: bool) -> None:
         counted += len(people)
         if name in expected_people and len(people) != expected_people[name]:
             print(f"  {name}: {len(people)} people found, {expected_people[name]} there")
-    print(f"people: {found}/{total} CenterFace faces inside a person's FACE part; {counted} people found, {extra} without")
+    print(f"people: {found}/{total} CenterFace faces inside a person's FACE part", end="; ")
+    print(f"{counted} people found, {extra} without such a face")
 
     # Covers: the raw measure on bare parts and on parts with equipment drawn on.
     def measures(rgb: np.ndarray) -> dict[str, list[float]]:

@@ -2,13 +2,14 @@
 
 Synthetic embeddings that behave like faces (recognito.search.synthetic: identities with several
 faces each, same-identity cosine ~0.6-0.9, different ~0-0.3; every query is a new face of a known
-identity). Default: 100k faces. ``--full`` adds 1M (its graph takes tens of minutes to build on two
-cores, so it is built once into .cache/bench/ and reused; so is 100k's).
+identity). Default: 100k faces; ``--full`` adds 1M. Each size's index is built once into
+.cache/bench/ and reused.
 
-Printed per size: build time, snapshot size and cold load time, memory per face, p50/p95 search
-latency at MaxFaces 10 on one thread (graph path and, for contrast, exact scan), recall against
-exact float32 search above FaceMatchThreshold, add/absorb/remove throughput. Then where an exact
-scan stops being enough (the ANN threshold).
+Printed per size: build time (IVF training + adds), snapshot size and cold load time in a new
+process, memory per face, p50/p95 search latency at MaxFaces 10 on one thread (IVF + exact re-rank
+at several probe counts, and an exact scan for contrast), recall against exact float32 search above
+FaceMatchThreshold, add/remove throughput. Then where an exact scan stops being enough (the ANN
+threshold).
 
     .venv/bin/python bench/search_scale.py [--full] [--sizes 100000,...] [--queries 300]
 """
@@ -23,11 +24,14 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 from recognito.face_model import cosine_for_similarity
 from recognito.search import AnnParams, DirSnapshotStore, FaceChange, FaceIndex, load_snapshot, save_snapshot
+from recognito.search.index import cells_for
 from recognito.search.synthetic import synthetic_faces
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,25 +58,18 @@ def percentiles(seconds: list[float]) -> str:
 
 
 def build(n: int, faces: np.ndarray, store: DirSnapshotStore, collection: str, params: AnnParams) -> dict:
-    """Index every face through the same path as production (changes, then absorb), and snapshot."""
+    """Index every face through the production path (changes, then the offline absorb), snapshot."""
     index = FaceIndex(collection, "bench", params)
     t0 = time.perf_counter()
     index.apply(FaceChange(face_id(i), i + 1, faces[i], f"user-{i // 5}") for i in range(n))
     applied = time.perf_counter() - t0
-    print(f"  building the graph of {n:,} faces on {os.cpu_count()} threads (once; cached) ...", flush=True)
     t0 = time.perf_counter()
-    last = t0
-    while index.absorb(max_seconds=60.0, chunk_seconds=5.0) and index.pending:
-        if time.perf_counter() - last > 120:
-            done = n - index.pending
-            rate = done / (time.perf_counter() - t0)
-            print(f"    {done:,} in graph, {rate:,.0f}/s, ~{index.pending / rate / 60:.0f} min left", flush=True)
-            last = time.perf_counter()
-    graph = time.perf_counter() - t0
+    index.absorb(offline=True)
+    trained = time.perf_counter() - t0
     t0 = time.perf_counter()
     save_snapshot(index, store)
     saved = time.perf_counter() - t0
-    info = {"apply_s": applied, "graph_s": graph, "save_s": saved, "threads": os.cpu_count()}
+    info = {"apply_s": applied, "ann_s": trained, "save_s": saved, "threads": os.cpu_count(), "cells": index.cells}
     (store.root / f"{collection}.build.json").write_text(json.dumps(info))
     return info
 
@@ -80,10 +77,11 @@ def build(n: int, faces: np.ndarray, store: DirSnapshotStore, collection: str, p
 def ground_truth(faces: np.ndarray, queries: np.ndarray) -> list[set[int]]:
     """Exact float32 search: the top MAX_FACES at or above the threshold, per query."""
     truth = []
-    for q in queries:
-        scores = faces @ q
-        top = np.argpartition(-scores, MAX_FACES)[:MAX_FACES]
-        truth.append({int(i) for i in top if scores[i] >= THRESHOLD})
+    for begin in range(0, len(queries), 64):
+        scores = faces @ queries[begin : begin + 64].T
+        for column in scores.T:
+            top = np.argpartition(-column, MAX_FACES)[:MAX_FACES]
+            truth.append({int(i) for i in top if column[i] >= THRESHOLD})
     return truth
 
 
@@ -100,9 +98,9 @@ def measure_search(index: FaceIndex, queries: np.ndarray, truth: list[set[int]])
 
 
 def exact_only(index: FaceIndex) -> FaceIndex:
-    """The same faces without the graph: what an exact scan costs at this size."""
+    """The same faces without the IVF: what an exact scan costs at this size."""
     manifest, parts = index.export_parts()
-    manifest["graph"] = False
+    manifest["ann"] = False
     return FaceIndex.from_parts(manifest, parts)
 
 
@@ -111,7 +109,7 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
     t0 = time.perf_counter()
     data = synthetic_faces(n, n_queries, seed=n)
     print(f"  synthetic data: {time.perf_counter() - t0:.1f} s", flush=True)
-    collection = f"bench-{n}-m{params.connectivity}-e{params.expansion_add}"
+    collection = f"bench-{n}-ivf"
     store = DirSnapshotStore(CACHE)
     if rebuild:
         shutil.rmtree(CACHE / collection, ignore_errors=True)
@@ -122,7 +120,7 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
     gc.collect()
     print(
         f"  build (cached): apply {n:,} changes {info['apply_s']:.1f} s ({n / info['apply_s']:,.0f}/s); "
-        f"graph {info['graph_s'] / 60:.1f} min on {info['threads']} threads ({n / info['graph_s']:,.0f} faces/s); "
+        f"IVF train + add {info['ann_s']:.1f} s on {info['threads']} threads ({info['cells']} cells); "
         f"snapshot write {info['save_s']:.1f} s"
     )
 
@@ -143,7 +141,7 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
     )
     print(
         f"  memory: {cold['rss_bytes'] / n:,.0f} B/face resident (RSS growth on load; estimate "
-        f"{cold['nbytes'] / n:,.0f}: 1024 float16 matrix + {cold['graph_bytes'] / n:,.0f} graph + ids)"
+        f"{cold['nbytes'] / n:,.0f}: 1024 float16 matrix + ~550 IVF code, id and hash + ids)"
     )
     index = load_snapshot(collection, "bench", store)
 
@@ -153,11 +151,20 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
         f"  ground truth (exact float32, {len(truth)} queries): {time.perf_counter() - t0:.1f} s; "
         f"{np.mean([len(t) for t in truth]):.1f} true matches per query, min {min(len(t) for t in truth)}"
     )
-    latencies, recall = measure_search(index, data.queries, truth)
-    print(f"  search, graph + exact re-rank, 1 thread: {percentiles(latencies)}  recall {recall:.4f}")
+    faiss.omp_set_num_threads(1)  # one core, as the targets say
+    for fraction in (1 / 64, 1 / 32, 1 / 16):
+        index.params = replace(params, probe_fraction=fraction)
+        latencies, recall = measure_search(index, data.queries, truth)
+        probes = min(index.cells, max(params.min_probes, int(index.cells * fraction)))
+        default = "  <- default" if fraction == params.probe_fraction else ""
+        print(
+            f"  search, IVF {probes:>3}/{index.cells} cells + exact re-rank: {percentiles(latencies)}  "
+            f"recall {recall:.4f}{default}"
+        )
+    index.params = params
     exact = exact_only(index)
     latencies, recall = measure_search(exact, data.queries[:60], truth[:60])
-    print(f"  search, exact float16 scan, 1 thread:    {percentiles(latencies)}  recall {recall:.4f}")
+    print(f"  search, exact float16 scan:               {percentiles(latencies)}  recall {recall:.4f}")
     del exact
     gc.collect()
 
@@ -165,7 +172,7 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
 
 
 def updates(index: FaceIndex, n: int) -> None:
-    """Add, graph insert and remove rates on the loaded index; deleted faces must never come back."""
+    """Add, IVF add and remove rates on the loaded index; deleted faces must never come back."""
     fresh = synthetic_faces(2000, 50, seed=n + 1)
     seq = index.seq
     changes = [FaceChange(f"new-{i}", seq + 1 + i, v, None) for i, v in enumerate(fresh.gallery)]
@@ -178,9 +185,9 @@ def updates(index: FaceIndex, n: int) -> None:
         t0 = time.perf_counter()
         index.search(q, MAX_FACES, THRESHOLD)
         latencies.append(time.perf_counter() - t0)
-    print(f"  with {pending:,} faces pending (exact-scanned beside the graph): search {percentiles(latencies)}")
+    print(f"  with {pending:,} faces pending (exact-scanned beside the IVF): search {percentiles(latencies)}")
     t0 = time.perf_counter()
-    absorbed = index.absorb(threads=1)
+    absorbed = index.absorb()
     absorb_s = time.perf_counter() - t0
     removed = [f"new-{i}" for i in range(len(changes))]
     seq = index.seq
@@ -189,31 +196,33 @@ def updates(index: FaceIndex, n: int) -> None:
     remove_s = time.perf_counter() - t0
     leaked = sum(fid.startswith("new-") for q in fresh.queries for fid, _ in index.search(q, 100, 0.0))
     print(
-        f"  updates: apply {len(changes) / add_s:,.0f} adds/s (searchable at once); graph insert "
+        f"  updates: apply {len(changes) / add_s:,.0f} adds/s (searchable at once); IVF add "
         f"{absorbed / absorb_s:,.0f} faces/s on 1 thread; remove {len(removed) / remove_s:,.0f}/s; "
         f"deleted faces returned: {leaked}"
     )
 
 
-def crossover(params: AnnParams) -> None:
-    """Exact scan vs graph at small sizes: where ``ann_threshold`` belongs."""
-    print("\n== exact scan vs graph (1 thread, MaxFaces 10)")
+def crossover() -> None:
+    """Exact scan vs IVF at small sizes: where ``ann_threshold`` belongs."""
+    print("\n== exact scan vs IVF (1 thread, MaxFaces 10)")
     data = synthetic_faces(50_000, 200, seed=7)
     for n in (5_000, 10_000, 20_000, 50_000):
-        index = FaceIndex(f"x{n}", "bench", AnnParams(**{**params.__dict__, "ann_threshold": 10**9}))
+        index = FaceIndex(f"x{n}", "bench", AnnParams(ann_threshold=10**9))
         index.apply(FaceChange(face_id(i), i + 1, data.gallery[i], None) for i in range(n))
         truth = ground_truth(data.gallery[:n], data.queries)
         exact_lat, _ = measure_search(index, data.queries, truth)
-        line = f"  {n:>7,} faces: exact {percentiles(exact_lat)}"
-        if n <= 20_000:
-            graph = FaceIndex(f"g{n}", "bench", AnnParams(**{**params.__dict__, "ann_threshold": 1}))
-            graph.apply(FaceChange(face_id(i), i + 1, data.gallery[i], None) for i in range(n))
-            t0 = time.perf_counter()
-            graph.absorb()
-            build_s = time.perf_counter() - t0
-            ann_lat, recall = measure_search(graph, data.queries, truth)
-            line += f" | graph {percentiles(ann_lat)} recall {recall:.4f} (built in {build_s:.1f} s)"
-        print(line, flush=True)
+        index.params = AnnParams(ann_threshold=1)
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        t0 = time.perf_counter()
+        index.absorb()
+        build_s = time.perf_counter() - t0
+        faiss.omp_set_num_threads(1)
+        ann_lat, recall = measure_search(index, data.queries, truth)
+        print(
+            f"  {n:>7,} faces: exact {percentiles(exact_lat)} | IVF ({cells_for(n)} cells, trained in {build_s:.1f} s) "
+            f"{percentiles(ann_lat)} recall {recall:.4f}",
+            flush=True,
+        )
 
 
 def cold_load(collection: str, seed: int) -> None:
@@ -227,20 +236,15 @@ def cold_load(collection: str, seed: int) -> None:
     t0 = time.perf_counter()
     index.search(query, MAX_FACES, THRESHOLD)
     first = time.perf_counter() - t0
-    graph = index._graph.memory_usage if index.has_graph else 0
-    print(
-        json.dumps(
-            {"load_s": load_s, "rss_bytes": rss, "nbytes": index.nbytes, "graph_bytes": graph, "first_search_s": first}
-        )
-    )
+    print(json.dumps({"load_s": load_s, "rss_bytes": rss, "nbytes": index.nbytes, "first_search_s": first}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--full", action="store_true", help="also 1M faces (builds once, ~30 min on 2 cores)")
+    parser.add_argument("--full", action="store_true", help="also 1M faces (~1 GB of RAM per 0.5M faces)")
     parser.add_argument("--sizes", help="comma-separated sizes instead of the defaults")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--rebuild", action="store_true", help="rebuild cached graphs")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes")
     parser.add_argument("--no-crossover", action="store_true")
     parser.add_argument("--cold-load", help=argparse.SUPPRESS)
     parser.add_argument("--query-seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -252,10 +256,11 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [100_000] + ([1_000_000] if args.full else [])
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; params {params}")
     for n in sizes:
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core
         run_size(n, args.queries, params, args.rebuild)
         gc.collect()
     if not args.no_crossover:
-        crossover(params)
+        crossover()
 
 
 if __name__ == "__main__":

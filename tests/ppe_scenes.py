@@ -141,14 +141,14 @@ def add_gloves(rgb: np.ndarray, colour: str = "blue") -> tuple[np.ndarray, int]:
     """``rgb`` with the skin of every visible hand recoloured as a glove; returns the image and
     the number of hands gloved."""
     from recognito_inference.pose import detect_people
-    from recognito_inference.ppe import LEFT_HAND, RIGHT_HAND, body_parts, in_skin_range, ycbcr
+    from recognito_inference.ppe import LEFT_HAND, RIGHT_HAND, body_parts_in_view, in_skin_range, ycbcr
 
     out = rgb.astype(np.float32)
     h, w = rgb.shape[:2]
     glove = np.array(GLOVE_COLOURS[colour], np.float32)
     count = 0
     for person in detect_people(rgb):
-        for name, part in body_parts(person).items():
+        for name, part in body_parts_in_view(person, w, h).items():
             if name not in (LEFT_HAND, RIGHT_HAND):
                 continue
             # 1.3 x the hand region, so the glove does not stop at the region's edge.

@@ -34,12 +34,14 @@ IMAGE_FUNCTIONS = {
     "detect_text",
     "detect_moderation_labels",
     "detect_labels",
+    "detect_protective_equipment",
 }
 # Image functions whose models are not the face models `needs_models()` checks by default.
 FUNCTION_MODELS = {
     "detect_text": ("ppocrv4-det", "ppocrv4-rec", "ppocr-cls"),
     "detect_moderation_labels": ("opennsfw", "nsfwjs-mobilenet-v2"),
     "detect_labels": ("efficientnet-lite2", "nanodet"),
+    "detect_protective_equipment": ("movenet-multipose", "face-mask", "efficientnet-lite2"),
 }
 
 
@@ -80,5 +82,7 @@ def test_sample_event(path, monkeypatch):
         assert body["FaceMatches"][0]["Similarity"] > 99
     if name == "detect_text":
         assert body["TextDetections"][0]["DetectedText"] == "Region-based segmentation"
+    if name == "detect_protective_equipment":
+        assert body["Summary"]["PersonsWithoutRequiredEquipment"] == [0]
     if name == "detect_moderation_labels":
         assert body["ModerationLabels"] == [] and body["ModerationModelVersion"] == "7.0"

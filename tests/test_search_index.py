@@ -28,7 +28,7 @@ from recognito.search import (
 from recognito.search.synthetic import synthetic_faces
 
 THRESHOLD = cosine_for_similarity(80.0)
-SMALL_GRAPH = AnnParams(ann_threshold=500, connectivity=12, expansion_add=48)
+SMALL_ANN = AnnParams(ann_threshold=500)
 
 
 class FakeFeed:
@@ -77,7 +77,7 @@ def filled(faces, params: AnnParams | None = None, n: int | None = None) -> Face
 
 def test_exact_search_matches_brute_force(faces):
     index = filled(faces)
-    assert len(index) == 2000 and not index.has_graph
+    assert len(index) == 2000 and not index.has_ann
     for query in faces.queries:
         for max_faces, threshold in ((10, THRESHOLD), (3, 0.0), (50, 0.7)):
             expected = brute_force(faces.gallery, query, max_faces, threshold)
@@ -89,11 +89,11 @@ def test_exact_search_matches_brute_force(faces):
     assert FaceIndex("empty").search(faces.queries[0], 10, 0.0) == []
 
 
-@pytest.mark.parametrize("params", [None, SMALL_GRAPH], ids=["exact", "graph"])
+@pytest.mark.parametrize("params", [None, SMALL_ANN], ids=["exact", "ivf"])
 def test_deleted_faces_are_never_returned(faces, params):
     index = filled(faces, params)
     index.absorb()
-    assert index.has_graph == (params is not None)
+    assert index.has_ann == (params is not None)
     deleted = set()
     for query in faces.queries[:10]:
         for face_id, _ in index.search(query, 10, THRESHOLD):
@@ -112,7 +112,7 @@ def test_deleted_faces_are_never_returned(faces, params):
 
 
 def test_upserts_move_users_and_embeddings(faces):
-    index = filled(faces, SMALL_GRAPH)
+    index = filled(faces, SMALL_ANN)
     index.absorb()
     index.upsert("f0", faces.gallery[0], "someone-else")
     assert index.user_of("f0") == "someone-else"
@@ -131,26 +131,46 @@ def test_upserts_move_users_and_embeddings(faces):
     assert len(index) == 2000
 
 
-def test_pending_faces_are_found_before_they_reach_the_graph(faces):
-    index = filled(faces, SMALL_GRAPH, n=1500)
+def test_pending_faces_are_found_before_they_reach_the_ivf(faces):
+    index = filled(faces, SMALL_ANN, n=1500)
     index.absorb()
+    assert index.has_ann and index.pending == 0
     for i in range(1500, 2000):
         index.upsert(f"f{i}", faces.gallery[i], None)
     assert index.pending == 500
     for query in faces.queries:
         expected = brute_force(faces.gallery, query, 10, THRESHOLD)
         assert {f for f, _ in index.search(query, 10, THRESHOLD)} == {f"f{i}" for i, _ in expected}
-    assert index.absorb(max_seconds=0.0) >= 1  # a budget of nothing still makes progress
+    assert index.absorb(max_seconds=0.0, chunk=100) == 100  # a budget of nothing still makes progress
     index.absorb()
     assert index.pending == 0
 
 
+def test_ivf_is_trained_then_retrained_as_the_collection_grows(faces):
+    params = AnnParams(ann_threshold=300, online_train_max_cells=64)
+    index = filled(faces, params, n=299)
+    assert index.absorb() == 0 and not index.has_ann  # small: exact scan, nothing to train
+    index.upsert("f299", faces.gallery[299], None)
+    index.absorb()
+    assert index.cells == 4 and index.pending == 0  # ~sqrt(300) cells, 39+ faces each
+    for i in range(300, 2000):
+        index.upsert(f"f{i}", faces.gallery[i], None)
+    assert index.needs_training()
+    index.absorb()
+    assert index.cells == 32 and index.pending == 0 and not index.needs_training()
+    bigger = filled(synthetic_faces(20_000, 1, seed=2), params)
+    bigger.absorb()
+    assert bigger.cells == 64 and bigger.needs_training()  # 20k wants 128: too many to train online
+    bigger.absorb(offline=True)
+    assert bigger.cells == 128 and bigger.pending == 0 and not bigger.needs_training()
+
+
 def test_ann_recall_on_clustered_faces():
-    data = synthetic_faces(10_000, 200, seed=5)
-    index = FaceIndex("big", "one", AnnParams(ann_threshold=1000, connectivity=12, expansion_add=48))
+    data = synthetic_faces(20_000, 200, seed=5)
+    index = FaceIndex("big", "one")
     index.apply(FaceChange(f"f{i}", i + 1, v, None) for i, v in enumerate(data.gallery))
-    index.absorb(chunk_seconds=1.0)
-    assert index.has_graph and index.pending == 0
+    index.absorb()
+    assert index.has_ann and index.pending == 0 and index.cells == 128
     found = expected_total = 0
     for query in data.queries:
         expected = {f"f{i}" for i, _ in brute_force(data.gallery, query, 10, THRESHOLD)}
@@ -194,13 +214,15 @@ def test_incarnation_change_resets_and_gone_collection_raises(faces):
     assert "c" not in cache
 
 
-def test_cache_starts_the_graph_and_evicts_past_its_budget(faces):
+def test_cache_trains_the_ivf_and_evicts_past_its_budget(faces):
     feed = FakeFeed()
     for i in range(600):
         feed.write(f"f{i}", faces.gallery[i])
-    cache = IndexCache(params=SMALL_GRAPH, absorb_budget_s=10.0)
+    cache = IndexCache(params=SMALL_ANN)
     index = cache.get("c", feed)
-    assert index.has_graph and index.pending == 0
+    assert index.has_ann and index.pending == 0
+    feed.write("new", faces.gallery[700])
+    assert cache.get("c", feed).pending == 0  # new faces go into the IVF on the next sync
     small = IndexCache(max_bytes=1)
     small.get("a", feed)
     small.get("b", feed)
@@ -212,7 +234,7 @@ def test_snapshot_round_trip_in_s3(faces):
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="snapshots")
     store = S3SnapshotStore("snapshots", "faces/", client=s3)
-    index = filled(faces, SMALL_GRAPH, n=1500)
+    index = filled(faces, SMALL_ANN, n=1500)
     index.absorb()
     for i in range(1500, 1600):  # some pending, some deleted: all of it must survive the trip
         index.upsert(f"f{i}", faces.gallery[i], None)
@@ -224,7 +246,7 @@ def test_snapshot_round_trip_in_s3(faces):
     assert all(k.startswith("faces/c/one/") for k in keys) and "faces/c/one/latest.json" in keys
 
     loaded = load_snapshot("c", "one", store)
-    assert (len(loaded), loaded.seq, loaded.pending, loaded.has_graph) == (len(index), 1601, 100, True)
+    assert (len(loaded), loaded.seq, loaded.pending, loaded.has_ann) == (len(index), 1601, 100, True)
     assert loaded.user_of("f1") == index.user_of("f1") and loaded.user_of("f1550") is None
     for query in faces.queries:
         assert loaded.search(query, 10, THRESHOLD) == index.search(query, 10, THRESHOLD)
@@ -247,7 +269,7 @@ def test_refresh_snapshot_and_cold_start_read_only_changes_since(faces):
     feed, store = FakeFeed(), MemorySnapshotStore()
     for i in range(800):
         feed.write(f"f{i}", faces.gallery[i], f"u{i % 7}")
-    report = refresh_snapshot("c", feed, store, params=SMALL_GRAPH)
+    report = refresh_snapshot("c", feed, store, params=SMALL_ANN)
     assert report["written"] and report["seq"] == 800 and report["pending"] == 0
     assert not refresh_snapshot("c", feed, store)["written"]  # nothing new
     feed.write("f900", faces.gallery[900])
@@ -263,29 +285,30 @@ def test_refresh_snapshot_and_cold_start_read_only_changes_since(faces):
         refresh_snapshot("c", feed, store)
     assert len(store.objects) < 3 * len(first_parts)  # old generations are deleted
     assert load_snapshot("c", "one", store).seq == 805
-    stale = FaceIndex("c", "one", SMALL_GRAPH)
+    stale = FaceIndex("c", "one", SMALL_ANN)
     stale.seq = 3
     save_snapshot(stale, store)  # a slower writer never replaces a newer snapshot
     assert snapshot_seq("c", "one", store) == 805
 
 
-def test_warm_index_swaps_to_a_snapshot_when_writes_outpace_its_graph(faces):
+def test_warm_index_swaps_to_a_better_trained_snapshot(faces):
     feed, store = FakeFeed(), MemorySnapshotStore()
-    for i in range(600):
-        feed.write(f"f{i}", faces.gallery[i])
-    cache = IndexCache(
-        store=store, params=SMALL_GRAPH, absorb_budget_s=0.0, absorb_min_pending=10**9, reload_pending=300
-    )
+    params = AnnParams(ann_threshold=300, online_train_max_cells=64)
+    data = synthetic_faces(20_000, 1, seed=2)
+    for i in range(20_000):
+        feed.write(f"f{i}", data.gallery[i])
+    cache = IndexCache(store=store, params=params, absorb_budget_s=10.0, snapshot_check_s=0.0)
     index = cache.get("c", feed)
-    assert index.has_graph and index.pending > 300  # a zero budget starts the graph, one chunk in
-    refresh_snapshot("c", feed, store, params=SMALL_GRAPH)  # the scheduled job does the graph work
-    feed.write("f600", faces.gallery[600])
+    assert index.cells == 64 and index.needs_training()  # the request path trains only small IVFs
+    report = refresh_snapshot("c", feed, store, params=params)  # the scheduled job trains the big one
+    assert report["cells"] == 128 and report["written"]
+    feed.write("late", faces.gallery[0])
     fresher = cache.get("c", feed)
-    assert fresher is not index and fresher.pending == 1 and "f600" in fresher
+    assert fresher is not index and fresher.cells == 128 and "late" in fresher and fresher.pending == 0
 
 
 def test_concurrent_searches_and_one_updater(faces):
-    index = filled(faces, SMALL_GRAPH, n=1000)
+    index = filled(faces, SMALL_ANN, n=1000)
     index.absorb()
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -306,7 +329,7 @@ def test_concurrent_searches_and_one_updater(faces):
         index.upsert(f"f{i}", faces.gallery[i], None)
         if i % 3 == 0:
             index.remove(f"f{i - 900}")
-    index.absorb(chunk_seconds=0.01)
+    index.absorb(chunk=10)
     stop.set()
     for thread in threads:
         thread.join()

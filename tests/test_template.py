@@ -65,6 +65,6 @@ def _pins(lines: list[str]) -> dict[str, str]:
 
 def test_layer_requirements_match_pyproject():
     project = _pins(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
-    for requirements in (REPO / "shared/requirements.txt", REPO / "layers/inference/requirements.txt"):
+    for requirements in [REPO / "shared/requirements.txt", *REPO.glob("layers/*/requirements.txt")]:
         for name, version in _pins(requirements.read_text().splitlines()).items():
             assert project.get(name) == version, f"{requirements.name}: {name}=={version}"

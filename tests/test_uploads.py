@@ -178,6 +178,7 @@ def uploads(aws, monkeypatch):
     return set_rules
 
 
+@pytest.mark.models
 def test_the_sample_event_indexes_the_face_and_writes_detect_faces_results(uploads):
     needs_models()
     uploads(
@@ -205,6 +206,7 @@ def test_the_sample_event_indexes_the_face_and_writes_detect_faces_results(uploa
     assert records["DetectFaces"].result_key == f"{SAMPLE_KEY}.DetectFaces.json"
 
 
+@pytest.mark.models
 def test_the_same_object_delivered_twice_is_processed_once(uploads):
     needs_models()
     uploads([{"prefix": "faces/", "action": "IndexFaces", "collection": "my-collection"}])
@@ -219,6 +221,7 @@ def test_the_same_object_delivered_twice_is_processed_once(uploads):
     assert (again.updated, again.attempts, again.face_ids) == (first.updated, 1, first.face_ids)
 
 
+@pytest.mark.models
 def test_a_new_upload_of_the_key_is_a_new_object(uploads):
     needs_models()
     uploads([{"prefix": "faces/", "action": "IndexFaces", "collection": "my-collection"}])
@@ -233,6 +236,7 @@ def test_a_new_upload_of_the_key_is_a_new_object(uploads):
     assert len(call("ListFaces", {"CollectionId": "my-collection"})[1]["Faces"]) == 2
 
 
+@pytest.mark.models
 def test_failures_are_reported_per_record_recorded_and_retried(uploads):
     needs_models()
     uploads([{"prefix": "faces/", "action": "DetectFaces"}])
@@ -252,6 +256,7 @@ def test_failures_are_reported_per_record_recorded_and_retried(uploads):
     assert runs(SAMPLE_BUCKET, "faces/notes.txt")["DetectFaces"].attempts == 2
 
 
+@pytest.mark.models
 def test_a_transient_failure_succeeds_on_redelivery(uploads, monkeypatch):
     from recognito.uploads import processor
 
@@ -308,6 +313,15 @@ def test_an_upload_function_runs_only_the_actions_it_has_models_for(uploads, mon
 
     assert invoke(event_for(obj)) == {"batchItemFailures": []}
     assert runs(SAMPLE_BUCKET, "faces/elsewhere.jpg") == {}
+
+
+def test_local_rules_must_name_their_bucket():
+    from recognito_local.uploads import parse_local_rules
+
+    (rule,) = parse_local_rules('[{"bucket": "photos", "prefix": "", "action": "DetectText"}]', "triggers.json")
+    assert rule.bucket == "photos"
+    with pytest.raises(UploadConfigError, match="triggers.json: every local rule must name its bucket"):
+        parse_local_rules('[{"prefix": "", "action": "DetectText"}]', "triggers.json")
 
 
 def sample_event() -> dict:

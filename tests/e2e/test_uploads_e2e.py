@@ -10,7 +10,6 @@ import uuid
 
 import boto3
 import pytest
-from boto3.s3.transfer import TransferConfig
 from models_available import needs_models
 from PIL import Image
 from recognito.uploads import object_key
@@ -21,9 +20,9 @@ pytestmark = pytest.mark.e2e
 WAIT_SECONDS = 120
 
 
-def astronaut_jpeg(size: int = 512) -> bytes:
+def astronaut_jpeg() -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(data.astronaut()).resize((size, size)).save(buffer, "JPEG", quality=95)
+    Image.fromarray(data.astronaut()).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
 
 
@@ -65,13 +64,18 @@ def test_uploads_put_copied_and_multipart_run_the_rules(endpoint, triggers, s3, 
     original = "faces/Eileen Collins.jpg"
     s3.put_object(Bucket=bucket, Key=original, Body=photo)
     s3.copy_object(Bucket=bucket, Key="faces/copy.jpg", CopySource={"Bucket": bucket, "Key": original})
-    big = astronaut_jpeg(3000)  # over the 5 MB threshold below: a multipart upload
-    assert len(big) > 5 * 1024 * 1024
-    config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
-    s3.upload_fileobj(io.BytesIO(big), bucket, "faces/big.jpg", Config=config)
+    # A multipart upload (one part: only the last may be under 5 MB) ends in CompleteMultipartUpload.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="faces/parts.jpg")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="faces/parts.jpg", UploadId=upload, PartNumber=1, Body=photo)
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="faces/parts.jpg",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
     s3.put_object(Bucket=bucket, Key="elsewhere/ignored.jpg", Body=photo)
 
-    keys = [original, "faces/copy.jpg", "faces/big.jpg"]
+    keys = [original, "faces/copy.jpg", "faces/parts.jpg"]
     results = [f"results/{key}.DetectFaces.json" for key in keys]
 
     def listed() -> set[str]:

@@ -3,21 +3,24 @@
 Three ONNX models from PaddleOCR (as RapidOCR ships them), with everything around them here in
 numpy and Pillow, so the layer needs neither OpenCV nor PaddleOCR:
 
-1. **Detection** (``ppocrv4-det``, DB): a text probability map at the input's resolution. It is
-   binarized, its connected components (8-connected, found on row runs), scored by their mean
-   probability, become minimum-area rotated rectangles grown by DB's "unclip"
-   offset (for a rectangle, exactly ``area * ratio / perimeter`` on every side).
+1. **Detection** (``ppocrv4-det``, DB): a text probability map. It is binarized; its connected
+   components (8-connected, labelled on row runs), scored by their mean probability, become
+   minimum-area rotated rectangles grown by DB's "unclip" offset (for a rectangle, exactly
+   ``area * ratio / perimeter`` on every side). A near-horizontal line whose rectangle is much
+   thicker than the line itself (a page's curl bends it) is followed along its centre line.
 2. **Direction** (``ppocr-cls``): each line is cut out along its rotated box (a Pillow QUAD
-   transform) and turned upright; the classifier says whether it reads upside down (180 degrees).
+   transform) or its centre line, laid horizontal, and turned over where the classifier is sure
+   it reads upside down; a line turned over is read both ways and the more legible reading wins
+   (strings of digits look alike either way up).
 3. **Recognition** (``ppocrv4-rec``, CTC over 6,623 characters): greedy CTC decoding, restricted to
    Latin script (ASCII, Latin-1 and Latin Extended-A letters, common punctuation): Rekognition
    reads Latin text, and the model's Chinese characters would otherwise stand in for smudges.
 
 Words: the recognizer's time steps say where each character sits along the line, so each word (a
-run of characters between spaces, or across a gap in the ink that the model read without a
-space) gets its own sub-box of the line's rotated box. Boxes are quadrilaterals in image pixels,
-corners in reading order: top-left, top-right, bottom-right, bottom-left of the text as read, so
-rotated text keeps its rotation.
+run of characters between spaces, or across a wide gap in the ink that the model read without a
+space) gets its own part of the line's box, its ends snapped to the ink. Boxes are quadrilaterals
+in image pixels, corners in reading order: top-left, top-right, bottom-right, bottom-left of the
+text as read, so rotated and upside-down text keep their direction.
 """
 
 from __future__ import annotations
@@ -36,11 +39,14 @@ DET_MODEL = "ppocrv4-det"
 REC_MODEL = "ppocrv4-rec"
 CLS_MODEL = "ppocr-cls"
 
-# Detection, as PaddleOCR / RapidOCR tune DB for PP-OCRv4.
-DET_SHORT_SIDE = 736  # the map is computed with the short side at this size (small images enlarged)
-DET_MAX_SIDE = 2000  # ... and the long side at most this (bounds time and memory on huge images)
+# The map is computed at the image's own resolution, small images enlarged to this short side
+# (RapidOCR enlarges to 736; scikit-image's page and drawn text read as well from 544 at half the
+# cost), large ones reduced to this long side (bounds time and memory).
+DET_MIN_SHORT_SIDE = 544
+DET_MAX_SIDE = 1280
+# DB's post-processing, as PaddleOCR / RapidOCR tune it for PP-OCRv4.
 BINARY_THRESHOLD = 0.3
-BOX_THRESHOLD = 0.5  # mean probability inside a box
+BOX_THRESHOLD = 0.5  # mean probability over a component
 UNCLIP_RATIO = 1.6
 MIN_BOX_SIDE = 3  # px on the map, before unclip (+2 after)
 MAX_CANDIDATES = 1000
@@ -48,6 +54,7 @@ MAX_CANDIDATES = 1000
 # itself is bent, and is read along its centre line.
 BEND_MAX_ANGLE = 20
 BEND_THICKNESS_RATIO = 2.1
+BEND_MARGIN = 1.3  # its crop's half height, over DB's unclip: the recognizer wants some margin
 
 # Direction and recognition inputs.
 CLS_SHAPE = (48, 192)
@@ -173,7 +180,7 @@ def detect_lines(bgr: np.ndarray) -> list[_Region]:
     """The lines of text in ``bgr``, in reading order: rotated boxes (4 x 2 float pixels), and for
     bent lines their centre lines."""
     height, width = bgr.shape[:2]
-    scale = DET_SHORT_SIDE / min(height, width)
+    scale = max(1.0, DET_MIN_SHORT_SIDE / min(height, width))
     scale = min(scale, DET_MAX_SIDE / max(height, width))
     in_h = max(32, round(height * scale / 32) * 32)
     in_w = max(32, round(width * scale / 32) * 32)
@@ -303,7 +310,7 @@ def _bend(rows: np.ndarray, x0: np.ndarray, x1: np.ndarray, rect: np.ndarray) ->
     ys = np.interp(samples, np.arange(span), centre)
     xs[0] -= distance
     xs[-1] += distance
-    return xs, ys, 1.3 * (thickness / 2 + distance)
+    return xs, ys, BEND_MARGIN * (thickness / 2 + distance)
 
 
 def _convex_hull(points: np.ndarray) -> np.ndarray:
@@ -360,18 +367,6 @@ def _unclip(rect: np.ndarray, ratio: float) -> np.ndarray:
     v = (rect[2] - rect[1]) / max(h, 1e-9)
     hw, hh = w / 2 + distance, h / 2 + distance
     return np.array([centre + sx * hw * u + sy * hh * v for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
-
-
-def _inside_quad(quad: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Which points lie inside a convex quadrilateral (either winding)."""
-    inside_pos = np.ones(xs.shape, dtype=bool)
-    inside_neg = np.ones(xs.shape, dtype=bool)
-    for i in range(4):
-        (x0, y0), (x1, y1) = quad[i], quad[(i + 1) % 4]
-        cross = (x1 - x0) * (ys - y0) - (y1 - y0) * (xs - x0)
-        inside_pos &= cross >= 0
-        inside_neg &= cross <= 0
-    return inside_pos | inside_neg
 
 
 def _order_corners(box: np.ndarray) -> np.ndarray:
@@ -548,7 +543,9 @@ def _line(
     if len(probs) == 0:
         return None
     crop = region.crop
-    gaps = _ink_gaps(crop)
+    ink, text_height = _ink_profile(crop)
+    step = REC_STRIDE * crop.shape[0] / REC_HEIGHT / crop.shape[1]  # one time step, as a fraction of the crop
+    gaps = _ink_gaps(ink, text_height)
     words: list[TextWord] = []
     current: list[int] = []
 
@@ -570,7 +567,7 @@ def _line(
         if is_space[i]:
             flush()
             continue
-        if current and _gap_between(gaps, spans[current[-1], 1], spans[i, 0]):
+        if current and _gap_between(gaps, spans[current[-1], 1], spans[i, 0], step):
             flush()
         current.append(i)
     flush()
@@ -579,7 +576,7 @@ def _line(
     confidence = float(np.mean(probs[~is_space])) if (~is_space).any() else 0.0
     if confidence < MIN_LINE_SCORE:
         return None
-    words = [_tighten(w, crop) for w in words]
+    words = [_tighten(w, ink, step) for w in words]
     return TextLine(
         quad=region.quad,
         text=" ".join(w.text for w in words),
@@ -619,10 +616,9 @@ def _ink_profile(crop: np.ndarray) -> tuple[np.ndarray, int]:
     return ink[top:bottom].any(axis=0), int(np.count_nonzero(per_row >= 0.1 * max(1, per_row.max())))
 
 
-def _ink_gaps(crop: np.ndarray) -> list[tuple[float, float]]:
+def _ink_gaps(ink: np.ndarray, text_height: int) -> list[tuple[float, float]]:
     """Runs of inkless columns wide enough to part two words, as fractions of the crop width."""
-    ink, text_height = _ink_profile(crop)
-    width = crop.shape[1]
+    width = len(ink)
     padded = np.concatenate([[1], ink.astype(np.int8), [1]])
     edges = np.diff(padded)
     starts, ends = np.nonzero(edges == -1)[0], np.nonzero(edges == 1)[0]
@@ -636,21 +632,20 @@ def _ink_gaps(crop: np.ndarray) -> list[tuple[float, float]]:
     return [(s / width, e / width) for s, e in zip(starts[wide], ends[wide], strict=True)]
 
 
-def _gap_between(gaps: list[tuple[float, float]], left: float, right: float) -> bool:
-    """Whether a wide inkless gap lies between two characters' spans (allowing for CTC's slack)."""
+def _gap_between(gaps: list[tuple[float, float]], left: float, right: float, step: float) -> bool:
+    """Whether a wide inkless gap lies between two characters' spans, allowing half a time step
+    of CTC's slack either way."""
     for g0, g1 in gaps:
         middle = (g0 + g1) / 2
-        if left - 0.01 <= middle <= right + 0.01 or (g0 <= left <= g1 and g0 <= right <= g1):
+        if left - step / 2 <= middle <= right + step / 2 or (g0 <= left <= g1 and g0 <= right <= g1):
             return True
     return False
 
 
-def _tighten(word: TextWord, crop: np.ndarray) -> TextWord:
+def _tighten(word: TextWord, ink: np.ndarray, step: float) -> TextWord:
     """Snap a word's span to the ink it covers: CTC places characters within a time step or two,
     the ink says where the glyphs begin and end."""
-    ink, _ = _ink_profile(crop)
     width = len(ink)
-    step = REC_STRIDE * crop.shape[0] / REC_HEIGHT / width  # one time step, as a fraction of the crop
     lo = max(0, int((word.start - 1.5 * step) * width))
     hi = min(width, int(math.ceil((word.end + 1.5 * step) * width)))
     cols = np.nonzero(ink[lo:hi])[0]

@@ -1,44 +1,41 @@
 """Face search over a collection: in memory, kept current from storage's change feed.
 
-- ``FaceIndex`` (index.py): one collection; exact float16 scan when small, usearch HNSW graph with
-  exact re-rank when large.
+- ``FaceIndex`` (index.py): one collection; exact float16 scan when small, faiss IVF (8-bit codes)
+  with exact re-rank when large.
 - ``IndexCache`` / ``index_cache`` (cache.py): per-process indexes, synced per call.
 - snapshots (snapshot.py): the index in S3 for cold starts, written by ``refresh_snapshot``.
 - sharding (shard.py): collections beyond one function's memory.
 See README.md beside this file.
 """
 
-from recognito.search.cache import IndexCache, index_cache
-from recognito.search.feed import FaceChange, FaceFeed
-from recognito.search.index import DIM, AnnParams, FaceIndex
-from recognito.search.shard import merge_results, shard_of
-from recognito.search.snapshot import (
-    DirSnapshotStore,
-    MemorySnapshotStore,
-    S3SnapshotStore,
-    SnapshotStore,
-    load_snapshot,
-    refresh_snapshot,
-    save_snapshot,
-    snapshot_seq,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "DIM",
-    "AnnParams",
-    "DirSnapshotStore",
-    "FaceChange",
-    "FaceFeed",
-    "FaceIndex",
-    "IndexCache",
-    "MemorySnapshotStore",
-    "S3SnapshotStore",
-    "SnapshotStore",
-    "index_cache",
-    "load_snapshot",
-    "merge_results",
-    "refresh_snapshot",
-    "save_snapshot",
-    "shard_of",
-    "snapshot_seq",
-]
+# Names resolve on first use (PEP 562): the storage layer imports ``recognito.search.feed`` alone,
+# and functions that never search must not load faiss and numkong, which live in the SearchLayer.
+_HOMES = {
+    "IndexCache": "cache",
+    "index_cache": "cache",
+    "FaceChange": "feed",
+    "FaceFeed": "feed",
+    "DIM": "index",
+    "AnnParams": "index",
+    "FaceIndex": "index",
+    "merge_results": "shard",
+    "shard_of": "shard",
+    "DirSnapshotStore": "snapshot",
+    "MemorySnapshotStore": "snapshot",
+    "S3SnapshotStore": "snapshot",
+    "SnapshotStore": "snapshot",
+    "load_snapshot": "snapshot",
+    "refresh_snapshot": "snapshot",
+    "save_snapshot": "snapshot",
+    "snapshot_seq": "snapshot",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'recognito.search' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"recognito.search.{_HOMES[name]}"), name)

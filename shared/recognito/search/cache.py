@@ -26,6 +26,7 @@ class _Entry:
     lock: threading.Lock = field(default_factory=threading.Lock)
     index: FaceIndex | None = None
     synced_at: float = float("-inf")
+    snapshot_checked_at: float = float("-inf")
 
 
 def _default_max_bytes() -> int | None:
@@ -39,28 +40,30 @@ class IndexCache:
 
     ``min_sync_interval_s`` > 0 lets a burst of searches skip the feed for that long (stale reads
     of at most that age); 0 (the default) checks on every call: a face indexed by one call is
-    found by the next. After a sync, if at least ``absorb_min_pending`` faces wait outside the
-    graph, up to ``absorb_budget_s`` of this call goes to inserting them, so the graph keeps up
-    with writes without a bulk build on the request path. Should writes outpace that (bulk imports)
-    and ``reload_pending`` faces pile up outside the graph, the index is replaced by the latest
-    snapshot when that one has far fewer pending (the scheduled refresh did the graph work)."""
+    found by the next. After a sync, up to ``absorb_budget_s`` of the call goes to adding new faces
+    to the IVF (20-170 us each, growing with its cells) and, while the collection is small, to
+    training or retraining it.
+    Retraining a large collection is the scheduled snapshot job's work: when this index needs it
+    (or ``reload_pending`` faces wait outside the IVF, e.g. after a cold replay), the latest
+    snapshot's manifest is checked at most every ``snapshot_check_s`` and a snapshot with more cells
+    or far fewer pending faces replaces the index."""
 
     def __init__(
         self,
         store: SnapshotStore | None = None,
         *,
         min_sync_interval_s: float = 0.0,
-        absorb_min_pending: int = 1024,
         absorb_budget_s: float = 0.05,
         reload_pending: int = 50_000,
+        snapshot_check_s: float = 60.0,
         max_bytes: int | None = None,
         params: AnnParams | None = None,
     ) -> None:
         self.store = store
         self.min_sync_interval_s = min_sync_interval_s
-        self.absorb_min_pending = absorb_min_pending
         self.absorb_budget_s = absorb_budget_s
         self.reload_pending = reload_pending
+        self.snapshot_check_s = snapshot_check_s
         self.max_bytes = max_bytes if max_bytes is not None else _default_max_bytes()
         self.params = params
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
@@ -91,11 +94,11 @@ class IndexCache:
                 entry.index = loaded or FaceIndex(collection_id, incarnation, self.params)
             index = entry.index
             index.apply(feed.changes_since(collection_id, index.seq))
-            if snapshots is not None and index.pending >= self.reload_pending:
+            stale = index.needs_training() or index.pending >= self.reload_pending
+            if snapshots is not None and stale and now - entry.snapshot_checked_at >= self.snapshot_check_s:
+                entry.snapshot_checked_at = now
                 index = entry.index = self._fresher(index, feed, snapshots)
-            if (not index.has_graph and len(index) >= index.params.ann_threshold) or (
-                index.pending >= self.absorb_min_pending
-            ):
+            if index.pending or index.needs_training():
                 index.absorb(max_seconds=self.absorb_budget_s)
             entry.synced_at = now
         self._evict(keep=collection_id)
@@ -103,8 +106,12 @@ class IndexCache:
 
     @staticmethod
     def _fresher(index: FaceIndex, feed: FaceFeed, store: SnapshotStore) -> FaceIndex:
+        """The latest snapshot plus changes since, if it is better trained than ``index``."""
         manifest = snapshot_manifest(index.collection_id, index.incarnation, store)
-        if manifest is None or manifest.get("pending", 0) * 4 > index.pending:
+        if manifest is None:
+            return index
+        better = manifest.get("cells", 0) > index.cells or manifest.get("pending", 0) * 4 < index.pending
+        if not better:
             return index
         loaded = load_snapshot(index.collection_id, index.incarnation, store)
         if loaded is None:

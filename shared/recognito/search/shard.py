@@ -1,6 +1,6 @@
 """Collections larger than one function's memory: shards by face id, searched in parallel.
 
-At about 2 KB per face in memory, one 10 GB Lambda holds about 4M faces with room to load a
+At about 1.9 KB per face in memory, one 10 GB Lambda holds about 4M faces with room to load a
 snapshot; Rekognition allows 20 million faces per collection. Such a collection is split into
 ``S`` shards by a stable hash of the face id (``shard_of``), each shard an ordinary FaceIndex with
 its own snapshot (collection id ``{id}#shard{k}``) fed by the changes of its own faces. A search

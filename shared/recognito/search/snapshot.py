@@ -1,9 +1,9 @@
 """Snapshots: a large collection's index in S3, so a cold function loads instead of rebuilding.
 
 Replaying a 1M-face collection from DynamoDB (about 2 GB of items, 1 MB per query page) and
-re-inserting every face into an HNSW graph (about 15 minutes on two cores) cannot fit in API
-Gateway's 29 s. A snapshot holds what that would produce: the face ids, user ids, the float16
-matrix, the serialized usearch graph and the seq watermark. A cold start loads it and applies only
+training its IVF (about a minute on two cores) cannot fit in API Gateway's 29 s. A snapshot holds
+what that would produce: the face ids, user ids, the float16 matrix, the serialized faiss IVF
+(cells and codes) and the seq watermark. A cold start loads it and applies only
 ``feed.changes_since(snapshot seq)``.
 
 Layout under ``{prefix}{collection}/{incarnation}/``: immutable parts at ``{seq}-{nonce}/{name}``,
@@ -236,16 +236,17 @@ def refresh_snapshot(
 ) -> dict:
     """Bring a collection's snapshot up to date: for a scheduled function, not the request path.
 
-    Loads the latest snapshot (or starts empty), applies the changes since, inserts pending faces
-    into the graph for what remains of ``max_seconds`` (a first 1M-face build takes longer than one
-    Lambda run: each run saves its progress and the next continues), and writes a new snapshot when
-    at least ``min_changes`` changes were applied or the graph grew. Returns what it did."""
+    Loads the latest snapshot (or starts empty), applies the changes since, (re)trains the IVF when
+    the collection outgrew its cells (about a minute for 1M faces on two cores: too long for a
+    request, fine here), adds pending faces, and writes a new snapshot when at least ``min_changes``
+    changes were applied or the IVF changed. Returns what it did."""
     start = time.perf_counter()
     incarnation = feed.incarnation(collection_id)
     index = load_snapshot(collection_id, incarnation, store) or FaceIndex(collection_id, incarnation, params)
     applied = index.apply(feed.changes_since(collection_id, index.seq))
-    absorbed = index.absorb(max_seconds=max(0.0, max_seconds - (time.perf_counter() - start)), chunk_seconds=1.0)
-    written = applied >= min_changes or absorbed > 0
+    cells = index.cells
+    absorbed = index.absorb(max_seconds=max(0.0, max_seconds - (time.perf_counter() - start)), offline=True)
+    written = applied >= min_changes or absorbed > 0 or index.cells != cells
     if written:
         save_snapshot(index, store)
     return {
@@ -256,6 +257,7 @@ def refresh_snapshot(
         "pending": index.pending,
         "applied": applied,
         "absorbed": absorbed,
+        "cells": index.cells,
         "written": written,
         "seconds": round(time.perf_counter() - start, 3),
     }

@@ -4,7 +4,7 @@ Random unit vectors in 512-d are all nearly orthogonal, so an ANN index finds th
 (one point per cluster) or not at all (no structure): neither says anything about real faces.
 Face embeddings are clustered: each identity has several faces around its own centre, and centres
 share structure (a common direction, demographic-like groups), which makes near-but-wrong
-identities (hard negatives) that a graph index must tell apart. The generator reproduces that:
+identities (hard negatives) that an approximate index must tell apart. The generator reproduces that:
 
 - same identity: cosine ~0.6-0.9 (per-face noise of random strength around the centre);
 - different identities: cosine ~0-0.3 (shared global direction plus one of ``groups`` directions).

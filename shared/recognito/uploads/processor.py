@@ -63,10 +63,15 @@ def process_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def process_record(record: SQSRecord) -> list[dict[str, Any]]:
     """Run every matching rule on every object of one SQS message; raise if any of them failed."""
-    rules = rules_from_environment()
+    try:
+        rules = rules_from_environment()
+        objects = created_objects(record.body)
+    except ValueError as error:  # UploadConfigError included: nothing can run until it is fixed
+        logger.error("upload message not processed", extra={"message_id": record.message_id, "error": str(error)})
+        raise
     attempt = int(record.attributes.approximate_receive_count or 1)
     outcomes, failures = [], []
-    for obj in created_objects(record.body):
+    for obj in objects:
         for rule in rules:
             if not rule.matches(obj.bucket, obj.key):
                 continue

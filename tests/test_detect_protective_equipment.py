@@ -1,0 +1,236 @@
+"""DetectProtectiveEquipment on real photographs, and on the same people with equipment drawn on.
+
+No photograph of a worker in a hard hat, mask or gloves ships in a package we can use; the covers
+are drawn onto real people by tests/ppe_scenes.py (placed from CenterFace, not from the pose
+model under test), and the bare photographs are the real negatives.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from face_datasets import group_photos
+from face_scenes import encode, rgb
+from models_available import needs_models
+from PIL import Image
+from ppe_scenes import add_gloves, add_hard_hat, add_mask
+from recognito.analysis.ppe import detect_protective_equipment, summarize
+from recognito.errors import ImageTooLargeException, InvalidImageFormatException, InvalidParameterException
+
+MODELS = ("movenet-multipose", "face-mask", "efficientnet-lite2")
+ALL_TYPES = ["FACE_COVER", "HEAD_COVER", "HAND_COVER"]
+
+
+@pytest.fixture(scope="module")
+def models() -> None:
+    needs_models(*MODELS, "centerface")
+
+
+def run(image: np.ndarray, **request: object) -> dict:
+    return detect_protective_equipment({"Image": {"Bytes": encode(image)}, **request})
+
+
+def wanting(types: list[str], min_confidence: float) -> dict:
+    return {"SummarizationAttributes": {"MinConfidence": min_confidence, "RequiredEquipmentTypes": types}}
+
+
+def parts_of(person: dict) -> dict[str, dict]:
+    return {p["Name"]: p for p in person["BodyParts"]}
+
+
+def types_on(part: dict) -> list[str]:
+    return [d["Type"] for d in part["EquipmentDetections"]]
+
+
+@pytest.fixture(scope="module")
+def sample(models: None) -> dict[str, np.ndarray]:
+    return {p.name: p.rgb for p in group_photos()}
+
+
+def test_astronaut_bare_face_and_head(models: None) -> None:
+    response = run(rgb("astronaut"), **wanting(["FACE_COVER"], 80))
+    assert response["ProtectiveEquipmentModelVersion"] == "1.0"
+    (person,) = response["Persons"]
+    assert person["Id"] == 0 and person["Confidence"] >= 80
+    box = person["BoundingBox"]
+    # She fills the left two thirds of the frame, from the top of her hair to the bottom edge.
+    assert box["Left"] < 0.1 and 0.55 < box["Left"] + box["Width"] < 0.85 and box["Top"] < 0.08
+    parts = parts_of(person)
+    assert {"FACE", "HEAD"} <= set(parts)
+    assert types_on(parts["FACE"]) == [] and types_on(parts["HEAD"]) == []
+    assert response["Summary"] == {
+        "PersonsWithRequiredEquipment": [],
+        "PersonsWithoutRequiredEquipment": [0],
+        "PersonsIndeterminate": [],
+    }
+
+
+def test_masked_astronaut(models: None) -> None:
+    masked, faces = add_mask(rgb("astronaut"), "white")
+    assert faces == 1
+    response = run(masked, **wanting(["FACE_COVER"], 60))
+    (person,) = response["Persons"]
+    face = parts_of(person)["FACE"]
+    (mask,) = face["EquipmentDetections"]
+    assert mask["Type"] == "FACE_COVER" and mask["Confidence"] >= 60
+    assert mask["CoversBodyPart"]["Value"] is True
+    # The mask's box is the lower face: under her eyes (~y 0.22), over her chin (~y 0.34).
+    top, bottom = mask["BoundingBox"]["Top"], mask["BoundingBox"]["Top"] + mask["BoundingBox"]["Height"]
+    assert 0.2 < top < 0.3 and 0.3 < bottom < 0.4
+    assert response["Summary"]["PersonsWithRequiredEquipment"] == [0]
+
+
+@pytest.mark.parametrize("colour", ["yellow", "white", "blue"])
+def test_hard_hat_on_the_astronaut(models: None, colour: str) -> None:
+    hatted, _ = add_hard_hat(rgb("astronaut"), colour)
+    (person,) = run(hatted)["Persons"]
+    parts = parts_of(person)
+    assert types_on(parts["HEAD"]) == ["HEAD_COVER"]
+    assert types_on(parts["FACE"]) == []  # a hat is no mask
+    hat = parts["HEAD"]["EquipmentDetections"][0]["BoundingBox"]
+    assert hat["Top"] + hat["Height"] < 0.25  # above her eyes
+
+
+def test_group_photo_four_bare_people(sample: dict[str, np.ndarray]) -> None:
+    response = run(sample["sample6.jpg"], **wanting(ALL_TYPES, 50))
+    persons = response["Persons"]
+    assert [p["Id"] for p in persons] == [0, 1, 2, 3]
+    centres = sorted(p["BoundingBox"]["Left"] + p["BoundingBox"]["Width"] / 2 for p in persons)
+    assert all(b - a > 0.1 for a, b in zip(centres, centres[1:], strict=False))  # four different people
+    for person in persons:
+        assert all(types_on(part) == [] for part in person["BodyParts"])
+    summary = response["Summary"]
+    assert summary["PersonsWithRequiredEquipment"] == []
+    assert sorted(summary["PersonsWithoutRequiredEquipment"] + summary["PersonsIndeterminate"]) == [0, 1, 2, 3]
+
+
+def test_gloves_on_visible_hands(sample: dict[str, np.ndarray]) -> None:
+    bare = run(sample["sample2.jpg"])["Persons"]
+    assert len(bare) == 3
+    hands = [part for p in bare for part in p["BodyParts"] if part["Name"].endswith("_HAND")]
+    assert hands and all(types_on(h) == [] for h in hands)
+
+    gloved, count = add_gloves(sample["sample2.jpg"], "blue")
+    assert count >= 3
+    persons = run(gloved)["Persons"]
+    found = [part for p in persons for part in p["BodyParts"] if "HAND_COVER" in types_on(part)]
+    assert len(found) >= 3
+    assert all(part["Name"] in ("LEFT_HAND", "RIGHT_HAND") for part in found)
+
+
+def test_left_and_right_are_the_persons_own(models: None) -> None:
+    from recognito_inference.pose import detect_people
+
+    (person,) = detect_people(rgb("astronaut"))
+    left_eye, right_eye = person.point("left_eye")[0], person.point("right_eye")[0]
+    assert left_eye[0] > right_eye[0]  # she faces the camera: her left eye is on the image's right
+
+
+def test_no_person_in_a_photo_without_people(models: None) -> None:
+    response = run(rgb("coffee"), **wanting(["HEAD_COVER"], 50))
+    assert response["Persons"] == []
+    assert response["Summary"] == {
+        "PersonsWithRequiredEquipment": [],
+        "PersonsWithoutRequiredEquipment": [],
+        "PersonsIndeterminate": [],
+    }
+
+
+def test_summary_rules() -> None:
+    """Per required type, every body part it goes on decides; unseen parts make it indeterminate."""
+
+    def person(pid: int, confidence: float, *parts: tuple[str, float, list[tuple[str, float]]]) -> dict:
+        return {
+            "Id": pid,
+            "Confidence": confidence,
+            "BodyParts": [
+                {
+                    "Name": name,
+                    "Confidence": part_confidence,
+                    "EquipmentDetections": [
+                        {"Type": t, "Confidence": c, "CoversBodyPart": {"Value": True, "Confidence": c}}
+                        for t, c in items
+                    ],
+                }
+                for name, part_confidence, items in parts
+            ],
+        }
+
+    masked = ("FACE", 95.0, [("FACE_COVER", 90.0)])
+    persons = [
+        person(0, 99, masked, ("HEAD", 95.0, [])),
+        person(1, 99, ("FACE", 95.0, []), ("HEAD", 95.0, [])),
+        person(2, 99, ("HEAD", 95.0, [])),  # face not seen
+        person(3, 60, masked),  # the person below MinConfidence
+        person(4, 99, ("FACE", 95.0, [("FACE_COVER", 70.0)])),  # mask below MinConfidence
+    ]
+    summary = summarize(persons, {"MinConfidence": 80, "RequiredEquipmentTypes": ["FACE_COVER"]})
+    assert summary == {
+        "PersonsWithRequiredEquipment": [0],
+        "PersonsWithoutRequiredEquipment": [1, 4],
+        "PersonsIndeterminate": [2, 3],
+    }
+    # HAND_COVER needs both hands: one gloved hand seen and the other unseen is indeterminate.
+    gloved = person(5, 99, ("LEFT_HAND", 90.0, [("HAND_COVER", 90.0)]))
+    both = person(6, 99, ("LEFT_HAND", 90.0, [("HAND_COVER", 90.0)]), ("RIGHT_HAND", 90.0, [("HAND_COVER", 85.0)]))
+    summary = summarize([gloved, both], {"MinConfidence": 10, "RequiredEquipmentTypes": ["HAND_COVER"]})
+    assert summary["PersonsIndeterminate"] == [5] and summary["PersonsWithRequiredEquipment"] == [6]
+    # Below 50 counts as 50 (nothing under 50 is ever returned).
+    low = person(7, 99, ("FACE", 95.0, [("FACE_COVER", 45.0)]))
+    assert summarize([low], {"MinConfidence": 0, "RequiredEquipmentTypes": ["FACE_COVER"]})[
+        "PersonsWithoutRequiredEquipment"
+    ] == [7]
+
+
+# ------------------------------------------------------------------------------- documented errors
+def test_image_over_4_mb_is_too_large() -> None:
+    noise = np.random.default_rng(0).integers(0, 256, (1300, 1300, 3), dtype=np.uint8)
+    blob = encode(noise)  # incompressible: > 4 MB, < 5 MB (accepted elsewhere)
+    assert 4 * 2**20 < len(blob) < 5 * 2**20
+    with pytest.raises(ImageTooLargeException):
+        detect_protective_equipment({"Image": {"Bytes": blob}})
+
+
+def test_side_over_4096_px_is_too_large() -> None:
+    blob = encode(np.zeros((64, 4100, 3), np.uint8))
+    with pytest.raises(ImageTooLargeException):
+        detect_protective_equipment({"Image": {"Bytes": blob}})
+
+
+def test_side_under_64_px_is_an_invalid_parameter() -> None:
+    blob = encode(np.zeros((63, 200, 3), np.uint8))
+    with pytest.raises(InvalidParameterException):
+        detect_protective_equipment({"Image": {"Bytes": blob}})
+
+
+def test_not_an_image_is_an_invalid_format() -> None:
+    with pytest.raises(InvalidImageFormatException):
+        detect_protective_equipment({"Image": {"Bytes": b"GIF89a not a PNG or JPEG"}})
+    gif = io.BytesIO()
+    Image.new("RGB", (100, 100)).save(gif, "GIF")
+    with pytest.raises(InvalidImageFormatException):
+        detect_protective_equipment({"Image": {"Bytes": gif.getvalue()}})
+
+
+@pytest.mark.usefixtures("aws")
+def test_through_the_handler(models: None) -> None:
+    from conftest import call
+
+    body = {
+        "Image": {"Bytes": base64.b64encode(encode(rgb("astronaut"), "JPEG", quality=90)).decode()},
+        "SummarizationAttributes": {"MinConfidence": 80, "RequiredEquipmentTypes": ["FACE_COVER", "HEAD_COVER"]},
+    }
+    status, response = call("DetectProtectiveEquipment", body)
+    assert status == 200, response
+    assert len(response["Persons"]) == 1 and response["Summary"]["PersonsWithoutRequiredEquipment"] == [0]
+
+    status, response = call("DetectProtectiveEquipment", {**body, "SummarizationAttributes": {"MinConfidence": 80}})
+    assert status == 400  # RequiredEquipmentTypes is required by the service model
+    status, response = call(
+        "DetectProtectiveEquipment",
+        {**body, "SummarizationAttributes": {"MinConfidence": 80, "RequiredEquipmentTypes": ["GLOVES"]}},
+    )
+    assert status == 400
