@@ -23,7 +23,8 @@ def _unit(seed: int) -> np.ndarray:
 
 EVENT_FILES = sorted(EVENTS.glob("*.json"))
 # Not API Gateway requests: s3_upload.json is an SQS event, invoked in tests/test_uploads.py.
-API_EVENT_FILES = [path for path in EVENT_FILES if path.stem != "s3_upload"]
+# refresh_index_snapshots.json is a scheduled event, invoked in tests/test_snapshots.py.
+API_EVENT_FILES = [path for path in EVENT_FILES if path.stem not in ("s3_upload", "refresh_index_snapshots")]
 IMAGE_FUNCTIONS = {
     "detect_faces",
     "compare_faces",

@@ -35,7 +35,8 @@ _FACES_PER_USER_SEARCHED = 8
 
 
 @cache
-def _snapshots() -> SnapshotStore | None:
+def snapshot_store() -> SnapshotStore | None:
+    """The S3 store of index snapshots (``RECOGNITO_INDEX_BUCKET``), or None without one."""
     bucket = os.environ.get("RECOGNITO_INDEX_BUCKET")
     return S3SnapshotStore(bucket, prefix="indexes/") if bucket else None
 
@@ -46,7 +47,7 @@ _feed = DynamoFaceFeed()
 
 def collection_index(collection_id: str) -> FaceIndex:
     """The collection's search index, up to date with every committed write."""
-    return _indexes.get(collection_id, _feed, _snapshots())
+    return _indexes.get(collection_id, _feed, snapshot_store())
 
 
 def face_matches(
