@@ -169,15 +169,18 @@ def reliability(quick: bool) -> None:
     # Covers: the raw measure on bare parts and on parts with equipment drawn on.
     def measures(rgb: np.ndarray) -> dict[str, list[float]]:
         image = Image.fromarray(rgb)
-        out: dict[str, list[float]] = {"face": [], "head": [], "hand": []}
+        out: dict[str, list[float]] = {"face": [], "head": [], "hand": [], "hand_final": []}
         for parts in parts_of(rgb):
             if ppe.FACE in parts:
                 out["face"] += list(ppe.mask_probabilities([ppe.face_crop(image, parts[ppe.FACE])]))
                 out["head"] += [float(np.log(ppe.head_cover_scores([ppe.head_crop(image, parts[ppe.HEAD])])[0]))]
             skin = ppe.skin_model(rgb, parts[ppe.FACE]) if ppe.FACE in parts else None
             for name in (ppe.LEFT_HAND, ppe.RIGHT_HAND):
-                if name in parts and parts[name].score >= ppe.WRIST_SEEN:
-                    out["hand"].append(ppe.skin_share(rgb, parts[name].box, skin))
+                if name in parts:
+                    share = ppe.skin_share(rgb, parts[name].box, skin)
+                    seen = min(1.0, parts[name].score / ppe.WRIST_SEEN)
+                    out["hand"].append(share if seen == 1.0 else -seen)  # < 0: wrist barely seen
+                    out["hand_final"].append(ppe.hand_cover_probability(share) * seen)
         return out
 
     bare = {name: measures(rgb) for name, rgb in shots}
@@ -186,7 +189,7 @@ def reliability(quick: bool) -> None:
     glove_colours = list(GLOVE_COLOURS)[:2] if quick else list(GLOVE_COLOURS)
     masked = {(n, c): measures(add_mask(rgb, c)[0])["face"] for n, rgb in shots for c in mask_colours}
     hatted = {(n, c): measures(add_hard_hat(rgb, c)[0])["head"] for n, rgb in shots for c in hat_colours}
-    gloved = {(n, c): measures(add_gloves(rgb, c)[0])["hand"] for n, rgb in shots for c in glove_colours}
+    gloved = {(n, c): measures(add_gloves(rgb, c)[0]) for n, rgb in shots for c in glove_colours}
 
     print("covers (bare parts of the real photographs vs the same parts with the equipment drawn on):")
     neg = [v for m in bare.values() for v in m["face"]]
@@ -204,12 +207,17 @@ def reliability(quick: bool) -> None:
         f"{_held_out_accuracy(head_rows):.1%} of {len(head_rows)}"
     )
 
-    hand_rows = [(n, v, 0) for n, m in bare.items() for v in m["hand"]]
-    hand_rows += [(n, v, 1) for (n, _), vs in gloved.items() for v in vs]
+    _report(
+        "HAND_COVER as reported (every hand kept, wrist score >= 0.2; confidence x wrist visibility)",
+        [v for m in bare.values() for v in m["hand_final"]],
+        [v for m in gloved.values() for v in m["hand_final"]],
+    )
+    hand_rows = [(n, v, 0) for n, m in bare.items() for v in m["hand"] if v >= 0]
+    hand_rows += [(n, v, 1) for (n, _), m in gloved.items() for v in m["hand"] if v >= 0]
     slope, mid = _fit_logistic([r[1] for r in hand_rows], [r[2] for r in hand_rows])
     neg = [ppe.hand_cover_probability(v) for _, v, y in hand_rows if not y]
     pos = [ppe.hand_cover_probability(v) for _, v, y in hand_rows if y]
-    _report("HAND_COVER (skin share, calibrated; hands with wrist score >= 0.5)", neg, pos)
+    _report("HAND_COVER, the skin-share measure alone, hands with wrist score >= 0.5", neg, pos)
     print(
         f"    fit on all: slope {slope:.1f}, midpoint share {mid:.3f} (in use: {ppe.HAND_SLOPE}, "
         f"{ppe.HAND_MIDPOINT}); leave-one-photo-out accuracy {_held_out_accuracy(hand_rows):.1%} of {len(hand_rows)}"

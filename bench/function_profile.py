@@ -24,9 +24,14 @@ template.yaml has:
   CPU-bound and below one vCPU a call takes proportionally longer for the same GB-seconds.
 - timeout: API functions 3 x (init + cold + one 12 MP call), between 10 s and API Gateway's 29 s;
   upload functions a batch of 5 at 3 x (init + cold + 5 x the 12 MP call), at least 60 s.
+- functions that search a collection (``SEARCHING``) hold its index in memory, so collection size
+  sets their memory and timeout (shared/recognito/search/README.md); measured on one-face
+  collections, the profile gives only their floor.
 
 All figures are measured on this project's development machine, not on Lambda: label them so.
-``--write`` stores them in bench/function_profile.json and the README's table.
+``--write`` stores them in bench/function_profile.json and rewrites the README's tables (memory and
+timeout; the cost of a million DetectFaces calls); ``--readme`` rewrites those from the stored
+figures without measuring.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ UPLOAD_PROFILES = {
     ],
 }
 API_TIMEOUT_CAP = 29
+SEARCHING = {"search_faces", "search_users", "search_faces_by_image", "search_users_by_image", "recognize_celebrities"}
 COST_START, COST_END = "<!-- cost-model:start -->", "<!-- cost-model:end -->"
 PRICES = {  # us-east-1, x86, on-demand, looked up 2026-11 (sources in the README, "Cost")
     "lambda_gb_second": 0.0000166667,
@@ -308,7 +314,11 @@ def recommend(profile: str, m: dict[str, Any]) -> tuple[int, int]:
         worst = m["init_s"] + m["cold_s"] + BATCH_SIZE * m["photo_first_ms"] / 1000
         return memory, max(60, math.ceil(3 * worst))
     worst = m["init_s"] + m["cold_s"] + m.get("photo_first_ms", 0) / 1000
-    return memory, min(API_TIMEOUT_CAP, max(10, math.ceil(3 * worst)))
+    timeout = min(API_TIMEOUT_CAP, max(10, math.ceil(3 * worst)))
+    if profile in SEARCHING:
+        configured = template_settings().get(logical_id(profile), (0, 0))
+        return max(memory, configured[0]), max(timeout, configured[1])
+    return memory, timeout
 
 
 def template_settings() -> dict[str, tuple[int, int]]:
@@ -336,7 +346,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         "| function | init | cold call | warm p50 | 12 MP first / p50 | peak RSS (harness) | memory | timeout |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for profile, m in results.items():
+    for profile, m in sorted(results.items(), key=lambda item: logical_id(item[0])):
         name = logical_id(profile)
         memory, timeout = configured.get(name, ("-", "-"))
         photo = f"{m['photo_first_ms']:.0f} / {m['photo_ms']:.0f} ms" if "photo_ms" in m else "-"
@@ -385,7 +395,17 @@ def _replace_block(text: str, start: str, end: str, body: str) -> str:
     return text[: text.index(start)] + "\n".join([start, body, end]) + text[text.index(end) + len(end) :]
 
 
+def write_readme(results: dict[str, dict[str, Any]]) -> None:
+    text = _replace_block(README.read_text(), START, END, table(results))
+    if "detect_faces" in results and "front_door" in results:
+        text = _replace_block(text, COST_START, COST_END, cost_model(results))
+    README.write_text(text)
+
+
 def main(argv: list[str]) -> int:
+    if "--readme" in argv:
+        write_readme(json.loads(RESULTS.read_text()))
+        return 0
     quick = "--quick" in argv
     write = "--write" in argv
     selected = [arg for arg in argv if not arg.startswith("--")]
@@ -416,11 +436,7 @@ def main(argv: list[str]) -> int:
     if write:
         stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         RESULTS.write_text(json.dumps({**stored, **results}, indent=1, sort_keys=True) + "\n")
-        everything = json.loads(RESULTS.read_text())
-        text = _replace_block(README.read_text(), START, END, table(everything))
-        if "detect_faces" in everything and "front_door" in everything:
-            text = _replace_block(text, COST_START, COST_END, cost_model(everything))
-        README.write_text(text)
+        write_readme(json.loads(RESULTS.read_text()))
     return 0
 
 

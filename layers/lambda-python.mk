@@ -1,10 +1,10 @@
-# Included by the layer Makefiles (shared/Makefile, layers/inference/Makefile): install wheels for
+# Included by the layer Makefiles (shared/, layers/inference/, layers/search/): install wheels for
 # the python3.12 Lambda runtime (x86_64, Amazon Linux 2023, hence manylinux_2_28) into
 # $(ARTIFACTS_DIR)/python, with no Docker and no local python3.12.
 #
 # --no-compile and the prune keep out what Lambda never uses: bytecode compiled here would be for
 # the builder's Python (3.11), which 3.12 ignores; test suites are never imported; and debug
-# sections (numkong's and usearch's extensions carry ~50 MB of them) change no code. Together
+# sections (numkong's extension alone carries ~40 MB of them) change no code. Together
 # they were ~95 MB of the 250 MB a function may take with its layers. Only files that have debug
 # sections are stripped: rewriting the others, some patched by auditwheel, gains nothing.
 PYTHON ?= python3

@@ -107,6 +107,21 @@ def test_group_photo_four_bare_people(sample: dict[str, np.ndarray]) -> None:
     assert sorted(summary["PersonsWithoutRequiredEquipment"] + summary["PersonsIndeterminate"]) == [0, 1, 2, 3]
 
 
+def test_thirteen_people_in_a_wide_scene(sample: dict[str, np.ndarray]) -> None:
+    """Four group photographs side by side (3 + 3 + 3 + 4 people, 3903x700): more than the pose
+    model's six per pass, each person small when the whole is letterboxed."""
+    photos = [Image.fromarray(sample[f"sample{i}.jpg"]) for i in (1, 2, 3, 6)]
+    photos = [im.resize((round(im.width * 700 / im.height), 700)) for im in photos]
+    scene = Image.new("RGB", (sum(im.width for im in photos), 700))
+    for i, im in enumerate(photos):
+        scene.paste(im, (sum(p.width for p in photos[:i]), 0))
+    persons = run(np.asarray(scene))["Persons"]
+    assert 12 <= len(persons) <= 13
+    assert [p["Id"] for p in persons] == list(range(len(persons)))
+    faces = [parts_of(p)["FACE"] for p in persons if "FACE" in parts_of(p)]
+    assert len(faces) >= 12 and all(types_on(f) == [] for f in faces)
+
+
 def test_gloves_on_visible_hands(sample: dict[str, np.ndarray]) -> None:
     bare = run(sample["sample2.jpg"])["Persons"]
     assert len(bare) == 3

@@ -10,6 +10,7 @@ the README (sizes from .aws-sam/build, memory and timeout from template.yaml).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -134,6 +135,21 @@ def test_every_function_has_the_docker_free_build_method():
     assert not missing, f"add `Metadata: {{BuildMethod: makefile, ContextPath: functions}}` to {missing}"
 
 
+def test_memory_is_above_each_functions_measured_peak():
+    """MemorySize comes from bench/function_profile.py: no function may have less than its peak RSS."""
+    profile = json.loads((REPO / "bench" / "function_profile.json").read_text())
+    template = yaml.load((REPO / "template.yaml").read_text(), Loader=_TagsAsNone)  # noqa: S506
+    default = template["Globals"]["Function"]["MemorySize"]
+    resources = template["Resources"]
+    too_small = []
+    for name, measured in profile.items():
+        logical = name if name[0].isupper() else "".join(part.capitalize() for part in name.split("_"))
+        memory = resources[f"{logical}Function"]["Properties"].get("MemorySize", default)
+        if memory < measured["peak_rss_mb"]:
+            too_small.append(f"{logical}: {memory} MB < {measured['peak_rss_mb']:.0f} MB measured")
+    assert not too_small, too_small
+
+
 class _TagsAsNone(yaml.SafeLoader):
     """Reads !Ref, !Sub and friends as None: enough to check structure."""
 
@@ -147,8 +163,8 @@ def _readme_block(sizes: list[FunctionSize]) -> str:
 
 if __name__ == "__main__":
     measured = function_sizes()
-    print(table(measured))
     if sys.argv[1:] == ["--write"]:
         text = README.read_text()
         old = text[text.index(START) : text.index(END) + len(END)]
         README.write_text(text.replace(old, _readme_block(measured)))
+    print(table(measured))

@@ -6,10 +6,11 @@ its input. It was trained for people filling a good part of a 256 px input: a la
 the same people score lower on our photographs (astronaut 0.46 at 256, 0.12 at 512), so the long
 side goes to ``INPUT_LONG_SIDE`` and the rest is padded (letterboxed), never stretched.
 
-Six people is the network's own ceiling. When a pass fills all six slots there may be more, so the
-image is cut into two overlapping halves along its long side, each searched again, and the people
-of all passes merged (a box mostly inside a higher-scoring one is the same person, perhaps cut by
-a half's edge); that can reach 12 people where they are spread out (AWS: up to 15 persons).
+Six people is the network's own ceiling, and a wide image letterboxed to 256 px leaves each person
+few pixels (three group photographs side by side, 13 people: 3 found). So a wide or tall image is
+also searched in overlapping near-square windows, a pass that fills all six slots again in two
+halves, and the people of all passes merged (a box mostly inside a kept one is the same person,
+perhaps cut by a window's edge). AWS returns up to 15 persons.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ INPUT_LONG_SIDE = 256
 SLOTS = 6  # candidate people per pass, fixed by the network
 MIN_BOX_SCORE = 0.15  # people in our photos scored 0.16-0.56; empty slots 0.00-0.13
 DUPLICATE_OVERLAP = 0.6  # share of the smaller box inside the larger: the same person seen twice
-HALF_OVERLAP = 0.2  # each half reaches this fraction of the long side past the middle
+TILE_OVERLAP = 0.3  # a window reaches this fraction of its share of the long side into the next
+MAX_ASPECT = 1.5  # wider (or taller) images are also searched in windows of at most this aspect
 
 KEYPOINTS = (
     "nose",
@@ -106,28 +108,37 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(ix * iy / smaller) if smaller > 0 else 1.0
 
 
-def _halves(h: int, w: int) -> list[tuple[int, int, int, int]]:
-    """Two overlapping halves (x1, y1, x2, y2) along the long side."""
+def _tiles(h: int, w: int, count: int) -> list[tuple[int, int, int, int]]:
+    """``count`` windows (x1, y1, x2, y2) along the long side, each 1/count of it plus
+    ``TILE_OVERLAP`` of its own length, so a person cut by one window's edge is whole in the next."""
+    long_side = max(h, w)
+    size = min(long_side, int(long_side / count * (1 + TILE_OVERLAP)))
+    starts = np.linspace(0, long_side - size, count).round().astype(int)
     if w >= h:
-        cut = int(w * (0.5 + HALF_OVERLAP))
-        return [(0, 0, cut, h), (w - cut, 0, w, h)]
-    cut = int(h * (0.5 + HALF_OVERLAP))
-    return [(0, 0, w, cut), (0, h - cut, w, h)]
+        return [(int(s), 0, int(s) + size, h) for s in starts]
+    return [(0, int(s), w, int(s) + size) for s in starts]
 
 
 def detect_people(rgb: np.ndarray, *, max_people: int = 15) -> list[Person]:
     """The people in ``rgb`` (H x W x 3 uint8), highest score first, at most ``max_people``.
 
     The whole-image pass's people are all kept (the network already separates them, even when
-    their boxes overlap); a half's person is added only if no kept person already covers it.
+    their boxes overlap). A wide or tall image is also searched in near-square windows, since
+    letterboxed whole it leaves each person few pixels; and a pass that fills all six slots is
+    searched again in halves. A window's person is added only if no kept person covers it.
     """
+    h, w = rgb.shape[:2]
     people = _one_pass(rgb, (0, 0))
+    windows = []
+    aspect = max(h, w) / min(h, w)
+    if aspect > MAX_ASPECT:
+        windows += _tiles(h, w, int(np.ceil(aspect / MAX_ASPECT)))
     if len(people) >= SLOTS:
-        h, w = rgb.shape[:2]
-        for x1, y1, x2, y2 in _halves(h, w):
-            found = _one_pass(np.ascontiguousarray(rgb[y1:y2, x1:x2]), (x1, y1))
-            for person in sorted(found, key=lambda p: -p.score):
-                if all(_overlap(person.box, k.box) < DUPLICATE_OVERLAP for k in people):
-                    people.append(person)
+        windows += _tiles(h, w, 2)
+    for x1, y1, x2, y2 in windows:
+        found = _one_pass(np.ascontiguousarray(rgb[y1:y2, x1:x2]), (x1, y1))
+        for person in sorted(found, key=lambda p: -p.score):
+            if all(_overlap(person.box, k.box) < DUPLICATE_OVERLAP for k in people):
+                people.append(person)
     people.sort(key=lambda p: -p.score)
     return people[:max_people]
