@@ -129,3 +129,16 @@ def test_faceless_images():
     assert (status, error["__type"]) == (400, "InvalidParameterException")
     status, error = call("IndexFaces", {"CollectionId": "nowhere", "Image": coffee})
     assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+
+
+def test_index_faces_with_all_detection_attributes():
+    needs_models("centerface", "facenet-int8", "facemesh", "emotion")
+    call("CreateCollection", {"CollectionId": "detailed"})
+    status, indexed = call(
+        "IndexFaces",
+        {"CollectionId": "detailed", "Image": image(jpeg(data.astronaut())), "DetectionAttributes": ["ALL"]},
+    )
+    assert status == 200
+    detail = indexed["FaceRecords"][0]["FaceDetail"]
+    assert detail["Smile"]["Value"] is True and detail["Emotions"][0]["Type"] == "HAPPY"
+    assert len(detail["Landmarks"]) > 5

@@ -1,6 +1,6 @@
 """SearchUsersByImage: the users of a collection that look like the largest face of an image."""
 
-from recognito.collections.indexing import search_users_by_image
+from recognito.collections.image_search import search_users_by_image
 from recognito.protocol import rekognition_operation
 
 

@@ -1,0 +1,77 @@
+"""SearchFacesByImage and SearchUsersByImage: a collection searched with an image's largest face."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from recognito_inference.face_detector import detect_faces
+from recognito_inference.face_embedder import embed_faces
+
+from recognito.collections.indexing import MAX_FACES_PER_IMAGE
+from recognito.collections.search import (
+    DEFAULT_FACE_MATCH_THRESHOLD,
+    DEFAULT_MAX_FACES,
+    DEFAULT_MAX_USERS,
+    DEFAULT_USER_MATCH_THRESHOLD,
+    face_matches,
+    user_matches,
+)
+from recognito.collections.service import get_collection
+from recognito.errors import InvalidParameterException
+from recognito.faces.details import face_details, quality_filter_reasons
+from recognito.images import DecodedImage, limits_for, load_image
+
+NO_FACE_MESSAGE = "There are no faces in the image. Should be at least 1."
+
+
+def _largest_face(image: DecodedImage, quality_filter: str) -> tuple[np.ndarray, dict[str, Any], list[dict]]:
+    """The embedding and FaceDetail of the image's largest face, and the details of the others.
+
+    The largest face is the one searched with, as at AWS; if the QualityFilter turns it away,
+    there is nothing to search with.
+    """
+    detections = detect_faces(image.rgb, max_faces=MAX_FACES_PER_IMAGE)
+    if not detections:
+        raise InvalidParameterException(NO_FACE_MESSAGE)
+    details = face_details(image, detections)
+    reasons = quality_filter_reasons(details[0], quality_filter, (image.width, image.height))
+    if reasons:
+        raise InvalidParameterException(
+            f"The largest face in the image does not pass QualityFilter {quality_filter}: {', '.join(reasons)}"
+        )
+    return embed_faces(image.rgb, detections[:1])[0], details[0], details[1:]
+
+
+def search_faces_by_image(request: dict[str, Any]) -> dict[str, Any]:
+    collection = get_collection(request["CollectionId"])
+    image = load_image(request["Image"], limits_for("SearchFacesByImage"))
+    embedding, detail, _ = _largest_face(image, request.get("QualityFilter", "NONE"))
+    return {
+        "SearchedFaceBoundingBox": detail["BoundingBox"],
+        "SearchedFaceConfidence": detail["Confidence"],
+        "FaceMatches": face_matches(
+            collection.collection_id,
+            embedding,
+            request.get("MaxFaces", DEFAULT_MAX_FACES),
+            request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD),
+        ),
+        "FaceModelVersion": collection.face_model_version,
+    }
+
+
+def search_users_by_image(request: dict[str, Any]) -> dict[str, Any]:
+    collection = get_collection(request["CollectionId"])
+    image = load_image(request["Image"], limits_for("SearchUsersByImage"))
+    embedding, detail, others = _largest_face(image, request.get("QualityFilter", "NONE"))
+    return {
+        "UserMatches": user_matches(
+            collection.collection_id,
+            embedding,
+            request.get("MaxUsers", DEFAULT_MAX_USERS),
+            request.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD),
+        ),
+        "FaceModelVersion": collection.face_model_version,
+        "SearchedFace": {"FaceDetail": detail},
+        "UnsearchedFaces": [{"FaceDetails": other, "Reasons": ["FACE_NOT_LARGEST"]} for other in others],
+    }
