@@ -217,3 +217,24 @@ def test_delete_collection_takes_its_faces_and_users(collection):
     assert call("ListFaces", {"CollectionId": collection})[1]["Faces"] == []
     assert call("ListUsers", {"CollectionId": collection})[1]["Users"] == []
     assert counts(collection) == (0, 0)
+
+
+def test_list_users_pages_with_tokens(collection):
+    names = {f"user-{number}" for number in range(5)}
+    for name in names:
+        call("CreateUser", {"CollectionId": collection, "UserId": name})
+    seen, token = [], None
+    while True:
+        page = call(
+            "ListUsers", {"CollectionId": collection, "MaxResults": 2, **({"NextToken": token} if token else {})}
+        )
+        assert page[0] == 200 and len(page[1]["Users"]) <= 2
+        seen += [user["UserId"] for user in page[1]["Users"]]
+        token = page[1].get("NextToken")
+        if not token:
+            break
+    assert sorted(seen) == sorted(names)
+    # A token of one listing is no good for another.
+    token = call("ListUsers", {"CollectionId": collection, "MaxResults": 2})[1]["NextToken"]
+    status, error = call("ListFaces", {"CollectionId": collection, "NextToken": token})
+    assert (status, error["__type"]) == (400, "InvalidPaginationTokenException")

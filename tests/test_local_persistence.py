@@ -10,8 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
+from recognito.locks import ReadWriteLock
 from recognito_local import persistence
-from recognito_local.persistence import Gate, StateStore
+from recognito_local.persistence import StateStore
 from recognito_local.server import LocalEndpoint
 from werkzeug.test import Client
 
@@ -200,7 +201,7 @@ def test_reads_save_nothing(endpoint, tmp_path):
 
 
 def test_a_snapshot_waits_for_requests_in_flight_and_lets_nested_ones_in():
-    gate = Gate()
+    gate = ReadWriteLock(writer_priority=False)
     in_request, finish, nested_ran = threading.Event(), threading.Event(), threading.Event()
     order: list[str] = []
 

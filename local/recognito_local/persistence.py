@@ -46,7 +46,6 @@ import pickle
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +57,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_der_private_key,
 )
+from recognito.locks import ReadWriteLock
 
 log = logging.getLogger("recognito_local")
 
@@ -108,49 +108,13 @@ def changes_state(method: str, target: str | None) -> bool:
     return not (target and target.rpartition(".")[2] in READ_ONLY_OPERATIONS)
 
 
-class Gate:
-    """A readers-writer lock that lets readers in while a writer waits (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writing = False
-
-    @contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            while self._writing:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._cond:
-            while self._writing or self._readers:
-                self._cond.wait()
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
-
-
 class StateStore:
     """moto's persisted backends in ``<data_dir>/state``: load once, save while running, save on close."""
 
     def __init__(self, data_dir: Path, interval: float = 1.0) -> None:
         self.directory = Path(data_dir) / "state"
         self.interval = interval
-        self.gate = Gate()
+        self.gate = ReadWriteLock(writer_priority=False)
         self._dirty: set[str] = set()
         self._files: dict[str, str] = {}
         self._seq = 0

@@ -9,13 +9,14 @@ composites (layers/inference/build/README.md, "Protective equipment"):
   (elbow to wrist). Left and right are the person's own, as in AWS.
 - FACE_COVER: a mask / no-mask classifier (MobileNetV2, ``face-mask.onnx``) on the face crop.
 - HEAD_COVER: an ImageNet classifier (EfficientNet-Lite2, ``efficientnet-lite2.onnx``) on a crop
-  around the head, summing the probabilities of its head-cover classes (crash helmet, football
-  helmet, hats, caps). No helmet / hard-hat model ships with weights under a usable license (see
-  shared/MODELS.md); ImageNet's classes were learnt from real photographs of helmets and hats.
+  from the skull to the mouth, summing the probabilities of its head-cover classes (crash helmet,
+  football helmet, hats, caps), calibrated by a logistic. No helmet / hard-hat model ships with
+  weights under a usable license (see shared/MODELS.md); ImageNet's classes were learnt from real
+  photographs of helmets and hats.
 - HAND_COVER: no glove model or data set could be had, so it is measured: the share of the hand
-  region whose colour matches the skin of the same person's face. A bare hand shows skin; a
-  gloved one does not. A hand that is hidden (in a pocket, behind an object) shows none either,
-  which is why its keypoint must be visible and the cover's confidence stays moderate.
+  region whose colour is skin (the same person's, from the face, or any skin tone). A bare hand
+  shows skin; a gloved one does not. A hidden hand (in a pocket, behind an object) shows none
+  either, so the cover's confidence is scaled by how clearly the wrist is seen.
 """
 
 from __future__ import annotations
@@ -286,8 +287,10 @@ def skin_share(rgb: np.ndarray, box: np.ndarray, skin: tuple[np.ndarray, np.ndar
 
 
 def hand_cover_probability(share: float) -> float:
-    """P(gloved) from the hand region's skin share: logistic, fitted on bare hands in photographs
-    and the same hands recoloured as gloves (layers/inference/build/README.md)."""
+    """P(gloved) from the hand region's skin share: a steep logistic set by hand, not fitted (too
+    few clearly seen hands to fit on). In our photographs the bare hands showed 0.17-0.94 skin,
+    except Biden's hand tucked under his arm (0.03, wrist score 0.23: reported under 50); hands
+    recoloured as gloves mostly under 0.03 (bench/detect_protective_equipment.py)."""
     return float(1.0 / (1.0 + np.exp(HAND_SLOPE * (share - HAND_MIDPOINT))))
 
 

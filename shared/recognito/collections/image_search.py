@@ -20,17 +20,19 @@ from recognito.collections.search import (
 from recognito.collections.service import get_collection
 from recognito.errors import InvalidParameterException
 from recognito.faces.details import face_details, quality_filter_reasons
-from recognito.images import DecodedImage, limits_for, load_image
+from recognito.images import limits_for, load_image
 
 NO_FACE_MESSAGE = "There are no faces in the image. Should be at least 1."
 
 
-def _largest_face(image: DecodedImage, quality_filter: str) -> tuple[np.ndarray, dict[str, Any], list[dict]]:
-    """The embedding and FaceDetail of the image's largest face, and the details of the others.
+def _largest_face(operation: str, request: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any], list[dict]]:
+    """The embedding and FaceDetail of the request image's largest face, and the others' details.
 
-    The largest face is the one searched with, as at AWS; if the QualityFilter turns it away,
-    there is nothing to search with.
+    The largest face is the one searched with, as at AWS; if the QualityFilter (NONE unless
+    given) turns it away, there is nothing to search with.
     """
+    image = load_image(request["Image"], limits_for(operation))
+    quality_filter = request.get("QualityFilter", "NONE")
     detections = detect_faces(image.rgb, max_faces=MAX_FACES_PER_IMAGE)
     if not detections:
         raise InvalidParameterException(NO_FACE_MESSAGE)
@@ -45,8 +47,7 @@ def _largest_face(image: DecodedImage, quality_filter: str) -> tuple[np.ndarray,
 
 def search_faces_by_image(request: dict[str, Any]) -> dict[str, Any]:
     collection = get_collection(request["CollectionId"])
-    image = load_image(request["Image"], limits_for("SearchFacesByImage"))
-    embedding, detail, _ = _largest_face(image, request.get("QualityFilter", "NONE"))
+    embedding, detail, _ = _largest_face("SearchFacesByImage", request)
     return {
         "SearchedFaceBoundingBox": detail["BoundingBox"],
         "SearchedFaceConfidence": detail["Confidence"],
@@ -62,8 +63,7 @@ def search_faces_by_image(request: dict[str, Any]) -> dict[str, Any]:
 
 def search_users_by_image(request: dict[str, Any]) -> dict[str, Any]:
     collection = get_collection(request["CollectionId"])
-    image = load_image(request["Image"], limits_for("SearchUsersByImage"))
-    embedding, detail, others = _largest_face(image, request.get("QualityFilter", "NONE"))
+    embedding, detail, others = _largest_face("SearchUsersByImage", request)
     return {
         "UserMatches": user_matches(
             collection.collection_id,

@@ -31,14 +31,14 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import faiss
 import numkong
 import numpy as np
 
+from recognito.locks import ReadWriteLock
 from recognito.search.feed import FaceChange
 
 DIM = 512
@@ -65,45 +65,6 @@ def cells_for(faces: int) -> int:
     while cells > 1 and cells * 39 > faces:
         cells //= 2
     return cells
-
-
-class _RWLock:
-    """Many readers or one writer; a waiting writer holds new readers back so it is not starved."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._writers_waiting:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._writers_waiting += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
 
 
 def _as_query(query: np.ndarray) -> np.ndarray:
@@ -134,7 +95,7 @@ class FaceIndex:
         self._trained_on = 0  # faces present when the IVF's cells were trained
         self._version = 0  # bumped on every change of which slots are live or in the IVF
         self._pending: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))
-        self._rw = _RWLock()
+        self._rw = ReadWriteLock()
         self._update_lock = threading.RLock()  # the one updater: apply, upsert, remove, absorb
         self._ann_lock = threading.Lock()
 
@@ -148,13 +109,13 @@ class FaceIndex:
 
     def user_of(self, face_id: str) -> str | None:
         """The user a face is associated with (None: none); KeyError if the face is not indexed."""
-        with self._rw.read():
+        with self._rw.shared():
             return self._users[self._slot_of[face_id]]
 
     def embedding(self, face_id: str) -> np.ndarray:
         """The stored embedding (float32, from the float16 copy); KeyError if not indexed.
         SearchFaces by FaceId searches with this."""
-        with self._rw.read():
+        with self._rw.shared():
             return self._matrix[self._slot_of[face_id]].astype(np.float32)
 
     @property
@@ -181,7 +142,7 @@ class FaceIndex:
         q = _as_query(query)
         if max_faces <= 0:
             return []
-        with self._rw.read():
+        with self._rw.shared():
             n = self._n
             if not n:
                 return []
@@ -235,14 +196,14 @@ class FaceIndex:
 
     def upsert(self, face_id: str, embedding: np.ndarray, user_id: str | None = None) -> None:
         """Add a face, or update one: a new user only re-labels it, a new embedding re-indexes it."""
-        with self._update_lock, self._rw.write():
+        with self._update_lock, self._rw.exclusive():
             self._upsert(face_id, embedding, user_id)
 
     add = upsert
 
     def remove(self, face_id: str) -> bool:
         """Remove a face; False if it was not indexed."""
-        with self._update_lock, self._rw.write():
+        with self._update_lock, self._rw.exclusive():
             return self._remove(face_id)
 
     def apply(self, changes: Iterable[FaceChange]) -> int:
@@ -264,7 +225,7 @@ class FaceIndex:
     def _apply_batch(self, batch: list[FaceChange]) -> int:
         if not batch:
             return 0
-        with self._rw.write():
+        with self._rw.exclusive():
             for change in batch:
                 if change.seq <= self.seq:
                     continue  # out of order or repeated: seq is the truth
@@ -378,7 +339,7 @@ class FaceIndex:
                 batch = pending[:chunk]
                 with self._ann_lock:
                     self._ann.add_with_ids(self._matrix[batch].astype(np.float32), batch.astype(np.int64))
-                with self._rw.write():
+                with self._rw.exclusive():
                     self._in_ann[batch] = True
                     self._version += 1
                 done += len(batch)
@@ -392,7 +353,7 @@ class FaceIndex:
         for begin in range(0, len(live), 65536):
             batch = live[begin : begin + 65536]
             ann.add_with_ids(self._matrix[batch].astype(np.float32), batch.astype(np.int64))
-        with self._rw.write(), self._ann_lock:
+        with self._rw.exclusive(), self._ann_lock:
             self._ann = ann
             self._trained_on = len(live)
             self._in_ann[: self._n] = False
@@ -405,7 +366,7 @@ class FaceIndex:
         """A consistent copy of the state as a JSON-able manifest and named binary parts.
 
         Holds the updater lock (no change mid-copy) and a read lock (searches go on)."""
-        with self._update_lock, self._rw.read():
+        with self._update_lock, self._rw.shared():
             n = self._n
             manifest = {
                 "format": SNAPSHOT_FORMAT,
