@@ -68,12 +68,28 @@ def worker(paths: list[str], repeats: int) -> None:
     print(json.dumps(result))
 
 
+def letterboxed(photo: bytes, size: tuple[int, int] = (640, 480)) -> bytes:
+    """The photograph fitted into a ``size`` JPEG (the issue's 640x480 case)."""
+    import io
+
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(photo)).convert("RGB")
+    picture.thumbnail(size)
+    canvas = Image.new("RGB", size, (128, 128, 128))
+    canvas.paste(picture, ((size[0] - picture.width) // 2, (size[1] - picture.height) // 2))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
 def latency(quick: bool) -> None:
     from face_datasets import group_photos, photo_bytes
     from face_scenes import encode, rgb
 
     group = next(photo for photo in group_photos() if photo.name == "sample1.jpg")
     pairs = {
+        "640x480 obama 1:1": (letterboxed(photo_bytes("obama.jpg")), letterboxed(photo_bytes("obama2.jpg"))),
         "obama 1:1": (photo_bytes("obama.jpg"), photo_bytes("obama2.jpg")),
         "astronaut 1:3 group": (encode(rgb("astronaut")), encode(group.rgb, "JPEG", quality=90)),
     }
