@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import re
+import secrets
 import signal
 import socket
 import threading
@@ -196,7 +197,7 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0, trig
     listener = _listen(host, port)
     port = listener.getsockname()[1]
     url = f"http://{_url_host(host)}:{port}"
-    _configure_environment(url, port)
+    _configure_environment(url, port, data_dir)
 
     from recognito.uploads import UploadConfigError
 
@@ -283,8 +284,9 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _configure_environment(url: str, port: int) -> None:
-    """Point every in-process AWS client (boto3, PynamoDB, moto's Step Functions tasks) at this port."""
+def _configure_environment(url: str, port: int, data_dir: Path) -> None:
+    """Point every in-process AWS client (boto3, PynamoDB, moto's Step Functions tasks) at this port,
+    and keep the pagination-token key in the data directory so tokens outlive a restart."""
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")]:
         del os.environ[key]
     os.environ.pop("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", None)
@@ -297,6 +299,11 @@ def _configure_environment(url: str, port: int) -> None:
     os.environ["MOTO_PORT"] = str(port)
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    secret = data_dir / "token-secret"
+    if not secret.exists():
+        secret.write_text(secrets.token_hex(32))
+        secret.chmod(0o600)
+    os.environ.setdefault("RECOGNITO_TOKEN_SECRET", secret.read_text().strip())
 
     from moto.core.config import default_user_config
 

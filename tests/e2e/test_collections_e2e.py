@@ -28,6 +28,7 @@ def test_collections_with_boto3_paginator_and_restart(endpoint, rekognition):
     described = rekognition.describe_collection(CollectionId=names[0])
     assert described["FaceCount"] == 0 and described["CreationTimestamp"].year >= 2025
 
+    token = rekognition.list_collections(MaxResults=2)["NextToken"]
     endpoint.restart()
     after = boto3.client(
         "rekognition",
@@ -38,6 +39,7 @@ def test_collections_with_boto3_paginator_and_restart(endpoint, rekognition):
     )
     relisted = [name for page in after.get_paginator("list_collections").paginate() for name in page["CollectionIds"]]
     assert set(names) <= set(relisted)
+    assert after.list_collections(MaxResults=2, NextToken=token)["CollectionIds"]  # tokens outlive a restart
     arn = "arn:" + created["CollectionArn"]
     assert after.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"suite": "e2e"}
     for name in names:
