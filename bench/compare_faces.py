@@ -24,48 +24,15 @@ left out of their distributions).
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-T0 = time.perf_counter()
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 VARIANTS = ["facenet", "facenet-fp16", "facenet-int8", "facenet-int8-static"]
-
-
-def worker(paths: list[str], repeats: int) -> None:
-    """One process, one thread count: cold start, then latency percentiles per pair."""
-    import resource
-
-    blobs = [Path(path).read_bytes() for path in paths]
-    pairs = list(zip(blobs[0::2], blobs[1::2], strict=True))
-    from recognito.faces.compare import compare_faces
-
-    def request(source: bytes, target: bytes) -> dict:
-        return {"SourceImage": {"Bytes": source}, "TargetImage": {"Bytes": target}}
-
-    start = time.perf_counter()
-    compare_faces(request(*pairs[0]))
-    first = time.perf_counter()
-    result = {"cold_start_s": first - T0, "first_call_s": first - start, "latency_ms": []}
-    import numpy as np
-
-    for pair in pairs:
-        compare_faces(request(*pair))
-        times = []
-        for _ in range(repeats):
-            began = time.perf_counter()
-            compare_faces(request(*pair))
-            times.append((time.perf_counter() - began) * 1000)
-        result["latency_ms"].append([float(np.percentile(times, 50)), float(np.percentile(times, 95))])
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
 
 
 def letterboxed(photo: bytes, size: tuple[int, int] = (640, 480)) -> bytes:
@@ -84,6 +51,7 @@ def letterboxed(photo: bytes, size: tuple[int, int] = (640, 480)) -> bytes:
 
 
 def latency(quick: bool) -> None:
+    from _latency import report
     from face_datasets import group_photos, photo_bytes
     from face_scenes import encode, rgb
 
@@ -93,25 +61,7 @@ def latency(quick: bool) -> None:
         "obama 1:1": (photo_bytes("obama.jpg"), photo_bytes("obama2.jpg")),
         "astronaut 1:3 group": (encode(rgb("astronaut")), encode(group.rgb, "JPEG", quality=90)),
     }
-    repeats = 8 if quick else 30
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for i, (source, target) in enumerate(pairs.values()):
-            for j, blob in enumerate((source, target)):
-                paths.append(str(Path(folder) / f"{i}-{j}"))
-                Path(paths[-1]).write_bytes(blob)
-        columns = "  ".join(f"{name + ' p50/p95 ms':>28}" for name in pairs)
-        print(f"{'threads':>7} {'cold start':>10} {'1st call':>8}  {columns}  {'max RSS':>8}")
-        for threads in (1, 2):
-            env = {**os.environ, "RECOGNITO_THREADS": str(threads)}
-            args = [sys.executable, __file__, "--worker", str(repeats), *paths]
-            out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
-            result = json.loads(out.strip().splitlines()[-1])
-            cells = "  ".join(f"{p50:>19.0f} / {p95:>6.0f}" for p50, p95 in result["latency_ms"])
-            print(
-                f"{threads:>7} {result['cold_start_s']:>9.2f}s {result['first_call_s']:>7.2f}s  {cells}"
-                f"  {result['max_rss_mb']:>6.0f}MB"
-            )
+    report("recognito.faces.compare:compare_faces", pairs, 8 if quick else 30, width=28)
 
 
 def roc_auc(genuine, impostor) -> float:
@@ -202,9 +152,6 @@ def accuracy(variants: list[str]) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(sys.argv[3:], int(sys.argv[2]))
-        return
     quick = "--quick" in sys.argv
     print(f"CompareFaces on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), model in use: ", end="")
     from recognito_inference.face_embedder import model_name

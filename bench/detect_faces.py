@@ -11,15 +11,10 @@ sizes (tests/face_scenes.py), false positives on faceless photographs.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-T0 = time.perf_counter()
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -28,31 +23,6 @@ FACELESS = [
     "moon", "brick", "grass", "gravel", "horse", "logo", "colorwheel", "page", "text", "clock",
 ]  # fmt: skip
 SIZES = [16, 20, 22, 24, 28, 32, 40, 60, 100, 200]
-
-
-def worker(paths: list[str], repeats: list[int]) -> None:
-    """One process, one thread count: cold start, then latency percentiles per image."""
-    import resource
-
-    blobs = [Path(path).read_bytes() for path in paths]
-    from recognito.faces.detect import detect_faces
-
-    start = time.perf_counter()
-    detect_faces({"Image": {"Bytes": blobs[0]}})
-    first = time.perf_counter()
-    result = {"cold_start_s": first - T0, "first_call_s": first - start, "latency_ms": []}
-    import numpy as np
-
-    for blob, count in zip(blobs, repeats, strict=True):
-        detect_faces({"Image": {"Bytes": blob}})  # warm this size's allocations
-        times = []
-        for _ in range(count):
-            began = time.perf_counter()
-            detect_faces({"Image": {"Bytes": blob}})
-            times.append((time.perf_counter() - began) * 1000)
-        result["latency_ms"].append([float(np.percentile(times, 50)), float(np.percentile(times, 95))])
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
 
 
 def photos() -> dict[str, bytes]:
@@ -67,27 +37,9 @@ def photos() -> dict[str, bytes]:
 
 
 def latency(quick: bool) -> None:
-    images = photos()
-    repeats = [10, 3] if quick else [40, 10]
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for name, blob in images.items():
-            paths.append(str(Path(folder) / f"{name}.jpg"))
-            Path(paths[-1]).write_bytes(blob)
-        columns = "  ".join(f"{name + ' p50/p95 ms':>22}" for name in images)
-        print(f"{'threads':>7} {'cold start':>10} {'1st call':>8}  {columns}  {'max RSS':>8}")
-        for threads in (1, 2):
-            env = {**os.environ, "RECOGNITO_THREADS": str(threads)}
-            began = time.perf_counter()
-            args = [sys.executable, __file__, "--worker", ",".join(map(str, repeats)), *paths]
-            out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
-            wall = time.perf_counter() - began
-            result = json.loads(out.strip().splitlines()[-1])
-            cells = "  ".join(f"{p50:>13.0f} / {p95:>6.0f}" for p50, p95 in result["latency_ms"])
-            print(
-                f"{threads:>7} {result['cold_start_s']:>9.2f}s {result['first_call_s']:>7.2f}s  {cells}"
-                f"  {result['max_rss_mb']:>6.0f}MB   (process wall time {wall:.1f}s)"
-            )
+    from _latency import report
+
+    report("recognito.faces.detect:detect_faces", photos(), [10, 3] if quick else [40, 10])
 
 
 def hit_rate(quick: bool) -> None:
@@ -144,9 +96,6 @@ def hit_rate(quick: bool) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(sys.argv[3:], [int(n) for n in sys.argv[2].split(",")])
-        return
     quick = "--quick" in sys.argv
     print(f"DetectFaces on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
     latency(quick)

@@ -20,41 +20,12 @@ Reliability, on the real photographs the tests use (tests/face_datasets.py: 6 on
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-T0 = time.perf_counter()
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-
-
-def worker(paths: list[str], repeats: list[int]) -> None:
-    import resource
-
-    import numpy as np
-
-    blobs = [Path(path).read_bytes() for path in paths]
-    from recognito.analysis.ppe import detect_protective_equipment
-
-    start = time.perf_counter()
-    detect_protective_equipment({"Image": {"Bytes": blobs[0]}})
-    first = time.perf_counter()
-    result = {"cold_start_s": first - T0, "first_call_s": first - start, "latency_ms": []}
-    for blob, count in zip(blobs, repeats, strict=True):
-        detect_protective_equipment({"Image": {"Bytes": blob}})
-        times = []
-        for _ in range(count):
-            began = time.perf_counter()
-            detect_protective_equipment({"Image": {"Bytes": blob}})
-            times.append((time.perf_counter() - began) * 1000)
-        result["latency_ms"].append([float(np.percentile(times, 50)), float(np.percentile(times, 95))])
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
 
 
 def photos() -> dict[str, bytes]:
@@ -66,25 +37,10 @@ def photos() -> dict[str, bytes]:
 
 
 def latency(quick: bool) -> None:
-    images = photos()
-    repeats = [8, 5] if quick else [30, 15]
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for i, blob in enumerate(images.values()):
-            paths.append(str(Path(folder) / f"{i}.img"))
-            Path(paths[-1]).write_bytes(blob)
-        columns = "  ".join(f"{name + ' p50/p95 ms':>30}" for name in images)
-        print(f"{'threads':>7} {'cold start':>10} {'1st call':>8}  {columns}  {'max RSS':>8}")
-        for threads in (1, 2):
-            env = {**os.environ, "RECOGNITO_THREADS": str(threads)}
-            args = [sys.executable, __file__, "--worker", ",".join(map(str, repeats)), *paths]
-            out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
-            result = json.loads(out.strip().splitlines()[-1])
-            cells = "  ".join(f"{p50:>21.0f} / {p95:>6.0f}" for p50, p95 in result["latency_ms"])
-            print(
-                f"{threads:>7} {result['cold_start_s']:>9.2f}s {result['first_call_s']:>7.2f}s  {cells}"
-                f"  {result['max_rss_mb']:>6.0f}MB"
-            )
+    from _latency import report
+
+    target = "recognito.analysis.ppe:detect_protective_equipment"
+    report(target, photos(), [8, 5] if quick else [30, 15], width=30)
 
 
 # ------------------------------------------------------------------------------------ reliability
@@ -225,9 +181,6 @@ def reliability(quick: bool) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker(sys.argv[3:], [int(n) for n in sys.argv[2].split(",")])
-        return
     quick = "--quick" in sys.argv
     print(f"DetectProtectiveEquipment on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
     if "--reliability-only" not in sys.argv:
