@@ -112,14 +112,23 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Any:
     server.stop()
 
 
-def _client(service: str, endpoint: Endpoint) -> Any:
+def _client(service: str, endpoint: Endpoint, **options: Any) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint.url,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
+        **options,
     )
+
+
+@pytest.fixture(scope="session")
+def unvalidated_rekognition(endpoint: Endpoint) -> Any:
+    """A client that sends what it is given: the server's own validation must answer."""
+    from botocore.config import Config
+
+    return _client("rekognition", endpoint, config=Config(parameter_validation=False))
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -30,13 +28,7 @@ def test_collections_with_boto3_paginator_and_restart(endpoint, rekognition):
 
     token = rekognition.list_collections(MaxResults=2)["NextToken"]
     endpoint.restart()
-    after = boto3.client(
-        "rekognition",
-        endpoint_url=endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    after = rekognition  # the same client, against the restarted endpoint
     relisted = [name for page in after.get_paginator("list_collections").paginate() for name in page["CollectionIds"]]
     assert set(names) <= set(relisted)
     assert after.list_collections(MaxResults=2, NextToken=token)["CollectionIds"]  # tokens outlive a restart
@@ -57,16 +49,9 @@ def test_documented_errors_reach_boto3(rekognition):
     rekognition.delete_collection(CollectionId="e2e-dup")
 
 
-def test_bad_requests_bypassing_boto3_validation(endpoint):
+def test_bad_requests_bypassing_boto3_validation(unvalidated_rekognition):
     """boto3 validates before sending; with validation off the server's own checks answer."""
-    raw = boto3.client(
-        "rekognition",
-        endpoint_url=endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(parameter_validation=False),
-    )
+    raw = unvalidated_rekognition
     with pytest.raises(ClientError) as caught:
         raw.create_collection(CollectionId="no spaces allowed")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
