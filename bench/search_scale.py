@@ -29,7 +29,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from recognito.face_model import cosine_for_similarity
+from recognito.faces.similarity import cosine_for_similarity
 from recognito.search import AnnParams, DirSnapshotStore, FaceChange, FaceIndex, load_snapshot, save_snapshot
 from recognito.search.index import cells_for
 from recognito.search.synthetic import synthetic_faces

@@ -159,7 +159,7 @@ def test_no_face_in_source_through_the_handler() -> None:
 
 
 def test_embeddings_are_unit_vectors_batched_as_alone() -> None:
-    from recognito.face_model import cosine_for_similarity, similarity
+    from recognito.faces.similarity import cosine_for_similarity, similarity
     from recognito_inference.face_detector import detect_faces
     from recognito_inference.face_embedder import embed_faces
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from moto import mock_aws
 from recognito.errors import ResourceNotFoundException
-from recognito.face_model import cosine_for_similarity
+from recognito.faces.similarity import cosine_for_similarity
 from recognito.search import (
     AnnParams,
     FaceChange,

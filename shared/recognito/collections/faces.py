@@ -11,7 +11,7 @@ import numpy as np
 from recognito.collections.service import get_collection
 from recognito.collections.store import Plan, chunks, commit, encode_embedding
 from recognito.errors import InvalidParameterException
-from recognito.face_model import FACE_MODEL_VERSION
+from recognito.faces.similarity import FACE_MODEL_VERSION
 from recognito.pagination import decode_token, encode_token
 from recognito.storage import FaceRecord
 

@@ -19,7 +19,7 @@ from recognito.collections.service import get_collection
 from recognito.collections.store import DynamoFaceFeed
 from recognito.collections.users import require_user, user_status
 from recognito.errors import InvalidParameterException
-from recognito.face_model import cosine_for_similarity, similarity_percent
+from recognito.faces.similarity import cosine_for_similarity, similarity_percent
 from recognito.search.cache import IndexCache
 from recognito.search.index import FaceIndex
 from recognito.search.snapshot import S3SnapshotStore, SnapshotStore

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, PutError
 
 from recognito.errors import ResourceAlreadyExistsException, ResourceNotFoundException
-from recognito.face_model import FACE_MODEL_VERSION
+from recognito.faces.similarity import FACE_MODEL_VERSION
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
 from recognito.storage import CollectionRecord, FaceRecord, UserRecord

@@ -12,7 +12,7 @@ from recognito.collections.faces import live_faces
 from recognito.collections.service import get_collection
 from recognito.collections.store import Plan, chunks, commit, decode_embedding
 from recognito.errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException
-from recognito.face_model import EMBEDDING_SIZE, similarity_percent
+from recognito.faces.similarity import EMBEDDING_SIZE, similarity_percent
 from recognito.idempotency import by_client_request_token
 from recognito.pagination import decode_token, encode_token
 from recognito.storage import FaceRecord, UserRecord

@@ -23,8 +23,8 @@ from recognito.collections.faces import NewFace, add_faces
 from recognito.collections.search import user_matches
 from recognito.collections.users import associate_faces, create_user
 from recognito.errors import InvalidParameterException, ResourceNotFoundException
-from recognito.face_model import FACE_MODEL_VERSION
 from recognito.faces.details import face_details
+from recognito.faces.similarity import FACE_MODEL_VERSION
 from recognito.images import limits_for, load_image
 from recognito.storage import CelebrityRecord, CollectionRecord
 

@@ -22,8 +22,8 @@ from recognito_inference.face_detector import BASE_LONG_SIDE, FaceDetection, det
 from recognito_inference.face_embedder import embed_crops, face_crops
 
 from recognito.errors import InvalidParameterException
-from recognito.face_model import similarity
 from recognito.faces.details import face_details, passes_quality_filter
+from recognito.faces.similarity import similarity
 from recognito.images import INVALID_PARAMETERS_MESSAGE, DecodedImage, limits_for, load_image
 
 MAX_TARGET_FACES = 100  # "each of the 100 largest faces detected in the target input image"
