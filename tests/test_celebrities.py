@@ -11,7 +11,7 @@ from conftest import call
 from face_datasets import photo_bytes
 from models_available import needs_models
 from PIL import Image
-from recognito.faces.celebrities import add_celebrity
+from recognito.celebrities import add_celebrity
 from skimage import data
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -1,6 +1,6 @@
 """GetCelebrityInfo: a gallery celebrity's name, URLs and gender."""
 
-from recognito.faces.celebrities import get_celebrity_info
+from recognito.celebrities import get_celebrity_info
 from recognito.protocol import rekognition_operation
 
 

@@ -1,7 +1,7 @@
 """ListTagsForResource: the tags of a collection."""
 
+from recognito.collections.tagging import list_tags_for_resource
 from recognito.protocol import rekognition_operation
-from recognito.tagging import list_tags_for_resource
 
 
 @rekognition_operation("ListTagsForResource")

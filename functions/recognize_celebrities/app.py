@@ -1,6 +1,6 @@
 """RecognizeCelebrities: the faces of an image that belong to celebrities of the operator's gallery."""
 
-from recognito.faces.celebrities import recognize_celebrities
+from recognito.celebrities import recognize_celebrities
 from recognito.protocol import rekognition_operation
 
 

@@ -1,7 +1,7 @@
 """TagResource: adds tags to a collection."""
 
+from recognito.collections.tagging import tag_resource
 from recognito.protocol import rekognition_operation
-from recognito.tagging import tag_resource
 
 
 @rekognition_operation("TagResource")

@@ -1,7 +1,7 @@
 """UntagResource: removes tags from a collection."""
 
+from recognito.collections.tagging import untag_resource
 from recognito.protocol import rekognition_operation
-from recognito.tagging import untag_resource
 
 
 @rekognition_operation("UntagResource")

@@ -37,7 +37,7 @@ def add_celebrities_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add(args: argparse.Namespace) -> None:
-    from recognito.faces.celebrities import add_celebrity
+    from recognito.celebrities import add_celebrity
     from recognito.storage import ensure_tables
 
     ensure_tables()
@@ -46,7 +46,7 @@ def _add(args: argparse.Namespace) -> None:
 
 
 def _list(args: argparse.Namespace) -> None:
-    from recognito.faces.celebrities import list_celebrities
+    from recognito.celebrities import list_celebrities
 
     for celebrity in list_celebrities():
         print(f"{celebrity.celebrity_id}  {celebrity.name}  {' '.join(celebrity.urls)}")

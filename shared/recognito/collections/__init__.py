@@ -1,1 +1,2 @@
-"""Face collections: create, describe, list, delete, and their tags."""
+"""Face collections over storage and search: collections and their tags, faces, users, and the
+searches; built on ``recognito.faces``, never imported by it."""

@@ -2,8 +2,9 @@
 
 A collection is pinned to the version it was created with: embeddings of one model are
 meaningless to another, so the version travels with the collection (``FaceModelVersion``).
-The similarity scale lives here, in the shared layer, because collection operations that never
-run a model (AssociateFaces, SearchFaces) compare stored embeddings too.
+The similarity scale lives here, in the shared layer rather than with the models, because
+collection operations that never run a model (AssociateFaces, SearchFaces) compare stored
+embeddings too.
 """
 
 from __future__ import annotations
