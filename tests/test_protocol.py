@@ -145,3 +145,74 @@ def test_image_bytes_over_five_megabytes_are_refused_by_the_request_layer_as_aws
     assert "'image.bytes'" in caught.value.message
     assert "java.nio.HeapByteBuffer[pos=0 lim=5242881 cap=5242881]" in caught.value.message
     assert "less than or equal to 5242880" in caught.value.message
+
+
+def _implemented() -> list[str]:
+    from botocore import xform_name
+    from conftest import FUNCTIONS
+    from recognito.protocol import operation_names
+
+    return [op for op in sorted(operation_names()) if (FUNCTIONS / xform_name(op) / "app.py").exists()]
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_body_nested_thousands_deep_is_a_serialization_error_on_every_operation():
+    deep = "[" * 5000 + "]" * 5000
+    bodies = (deep, '{"CollectionId": ' + deep + "}", '{"Future": ' + '{"a": ' * 3000 + "1" + "}" * 3001)
+    for operation in _implemented():
+        for body in bodies:
+            status, error = call(operation, body)
+            assert (status, error["__type"]) == (400, "SerializationException"), (operation, error)
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.usefixtures("aws")
+def test_non_standard_numbers_are_not_json(token):
+    status, error = call("ListCollections", '{"MaxResults": ' + token + "}")
+    assert (status, error["__type"]) == (400, "SerializationException"), error
+    assert token in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "member"),
+    [
+        ("ListCollections", {"MaxResults": 1e999}, "maxResults"),  # json reads 1e999 as inf
+        ("ListCollections", {"MaxResults": 2**31}, "maxResults"),  # beyond Java's int
+        ("ListCollections", {"MaxResults": -(2**63) - 1}, "maxResults"),
+        ("ListCollections", {"MaxResults": 10**400}, "maxResults"),
+        ("SearchFaces", {"CollectionId": "c", "FaceId": "x", "FaceMatchThreshold": 10**400}, "faceMatchThreshold"),
+        ("SearchFaces", {"CollectionId": "c", "FaceId": "x", "FaceMatchThreshold": -(10**400)}, "faceMatchThreshold"),
+    ],
+)
+def test_numbers_beyond_the_members_type_are_serialization_errors(operation, body, member):
+    with pytest.raises(SerializationException) as caught:
+        parse(operation, json.loads(json.dumps(body)))
+    assert f"'{member}'" in caught.value.message
+
+
+@pytest.mark.usefixtures("aws")
+def test_numbers_beyond_the_members_type_through_a_handler():
+    for body in ('{"MaxResults": 1e999}', '{"MaxResults": 99999999999999999999999}'):
+        status, error = call("ListCollections", body)
+        assert (status, error["__type"]) == (400, "SerializationException"), error
+    body = '{"CollectionId": "c", "FaceId": "x", "FaceMatchThreshold": ' + "9" * 400 + "}"
+    status, error = call("SearchFaces", body)
+    assert (status, error["__type"]) == (400, "SerializationException"), error
+
+
+def test_the_largest_int_is_read_and_then_checked_against_the_range():
+    with pytest.raises(ValidationException) as caught:
+        parse("ListCollections", {"MaxResults": 2**31 - 1})
+    assert "less than or equal to 4096" in caught.value.message
+
+
+def test_wrong_type_messages_are_bounded_for_huge_or_deep_values():
+    nested: list = []
+    inner = nested
+    for _ in range(800):
+        inner.append([])
+        inner = inner[0]
+    for value in (nested, list(range(100_000)), {str(k): k for k in range(10_000)}):
+        with pytest.raises(SerializationException) as caught:
+            parse("CreateCollection", {"CollectionId": value})
+        assert len(caught.value.message) < 300

@@ -93,10 +93,18 @@ def parse_request(operation: str, event: Mapping[str, Any]) -> dict[str, Any]:
     if event.get("isBase64Encoded"):
         raw = base64.b64decode(raw)
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_non_standard_number)
+    except RecursionError:
+        # Python's recursion limit stops the decoder near 1,000 levels, where Jackson's does.
+        raise SerializationException("The request body nests too deeply to be read") from None
     except (ValueError, UnicodeDecodeError):
         raise SerializationException("The request body is not valid JSON") from None
     return parse_input(operation_model(operation).input_shape, body)
+
+
+def _non_standard_number(token: str) -> Any:
+    # Python reads NaN and Infinity; JSON and AWS's parsers do not.
+    raise SerializationException(f"The request body is not valid JSON: {token} is not a JSON number")
 
 
 def rekognition_operation(operation: str) -> Callable[[ServiceCall], LambdaHandler]:

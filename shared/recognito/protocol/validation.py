@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import reprlib
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -40,10 +41,28 @@ def _wire_name(path: str, member: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+_INTEGER_BITS = {"integer": 32, "long": 64}
+
+
+def _containers() -> reprlib.Repr:
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxlist, shown.maxdict, shown.maxstring = 3, 10, 10, 64
+    return shown
+
+
+_CONTAINERS = _containers()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _show(value: Any) -> str:
     # AWS's request layer is Java: it shows a blob as the buffer that holds it.
     if isinstance(value, bytes):
         return f"java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]"
+    if isinstance(value, list | dict):
+        return _CONTAINERS.repr(value)  # bounded: a client's list may be huge or nested 900 deep
     return str(value)
 
 
@@ -123,18 +142,28 @@ class _Walker:
             self.violation(value, path, f"Member must have value less than or equal to {high}")
 
     def read_integer(self, shape: Shape, value: Any, path: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise self.wrong_type(value, path, "an integer")
+        if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+            raise self.wrong_type(value, path, "an integer")  # is_integer() is False for NaN and inf
+        # Java reads the member into an int or a long: a value outside it cannot be read at all.
+        bits = _INTEGER_BITS[shape.type_name]
+        if not -(2 ** (bits - 1)) <= int(value) < 2 ** (bits - 1):
+            raise self.wrong_type(value, path, f"a {bits}-bit integer")
         self.check_range(shape, int(value), path)
         return int(value)
 
     read_long = read_integer
 
     def read_float(self, shape: Shape, value: Any, path: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not _is_number(value):
             raise self.wrong_type(value, path, "a number")
-        self.check_range(shape, float(value), path)
-        return float(value)
+        try:
+            number = float(value)  # a 400-digit integer overflows a double
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.wrong_type(value, path, "a finite number")
+        self.check_range(shape, number, path)
+        return number
 
     read_double = read_float
 
@@ -154,8 +183,11 @@ class _Walker:
         return data
 
     def read_timestamp(self, shape: Shape, value: Any, path: str) -> datetime:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=UTC)
+        if _is_number(value):
+            try:
+                return datetime.fromtimestamp(value, tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                pass  # NaN, infinite or beyond year 9999
         if isinstance(value, str):
             try:
                 return datetime.fromisoformat(value.replace("Z", "+00:00"))
