@@ -94,3 +94,16 @@ def test_an_empty_request_is_refused_by_name_or_served(operation):
         assert all(f"'{name[0].lower() + name[1:]}'" in body["message"] for name in required)
     else:
         assert status in (200, 400) and body.get("__type") != "InternalServerError", body
+
+
+def test_tagging_with_no_tags_is_valid_and_changes_nothing():
+    arn = "arn:" + call("CreateCollection", {"CollectionId": "tagged", "Tags": {"team": "a"}})[1]["CollectionArn"]
+    assert call("TagResource", {"ResourceArn": arn, "Tags": {}}) == (200, {})
+    assert call("ListTagsForResource", {"ResourceArn": arn}) == (200, {"Tags": {"team": "a"}})
+    status, error = call("TagResource", {"ResourceArn": arn.replace("/tagged", "/ghost"), "Tags": {}})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+
+
+def test_an_empty_celebrity_id_names_no_celebrity():
+    status, error = call("GetCelebrityInfo", {"Id": ""})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException"), error

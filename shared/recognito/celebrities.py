@@ -102,10 +102,13 @@ def _gallery_exists() -> bool:
 
 
 def _celebrity(celebrity_id: str) -> CelebrityRecord:
-    try:
-        return CelebrityRecord.get(celebrity_id)
-    except CelebrityRecord.DoesNotExist:
-        raise ResourceNotFoundException(f"Celebrity {celebrity_id} was not found") from None
+    # The model's pattern allows "", which DynamoDB refuses as a key: no celebrity has it.
+    if celebrity_id:
+        try:
+            return CelebrityRecord.get(celebrity_id)
+        except CelebrityRecord.DoesNotExist:
+            pass
+    raise ResourceNotFoundException(f"Celebrity '{celebrity_id}' was not found")
 
 
 def _info(celebrity: CelebrityRecord) -> dict[str, Any]:

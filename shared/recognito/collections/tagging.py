@@ -32,7 +32,9 @@ def tag_resource(request: dict[str, Any]) -> dict[str, Any]:
     if len(record.tags.as_dict().keys() | request["Tags"].keys()) > MAX_TAGS:
         raise ServiceQuotaExceededException(f"A resource can have at most {MAX_TAGS} tags")
     # One update action per key, so concurrent taggers of one resource never undo each other.
-    record.update(actions=[CollectionRecord.tags[key].set(value) for key, value in request["Tags"].items()])
+    actions = [CollectionRecord.tags[key].set(value) for key, value in request["Tags"].items()]
+    if actions:  # "Tags": {} is valid (the model's min is 0) and changes nothing
+        record.update(actions=actions)
     return {}
 
 
