@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,37 +26,27 @@ import pytest  # noqa: E402
 from botocore import xform_name  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from recognito.protocol import proxy_event  # noqa: E402
+from recognito.registry import Function, registry  # noqa: E402
+from recognito_local.invoke import call_handler, load_module  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = REPO / "functions"
 EVENTS = REPO / "events"
 
 
-@cache
+def function_for(directory: str) -> Function:
+    """The registered function whose code is ``functions/<directory>/`` (the first, where two share it)."""
+    return next(function for function in registry().functions.values() if function.code == directory)
+
+
 def load_function(directory: str) -> ModuleType:
-    """``functions/<directory>/app.py`` as a module of its own (every function's file is app.py)."""
-    path = FUNCTIONS / directory / "app.py"
-    spec = importlib.util.spec_from_file_location(f"function_{directory}", path)
-    assert spec and spec.loader, path
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """``functions/<directory>/app.py``, imported once: the module the local endpoint runs too."""
+    return load_module(FUNCTIONS / directory / "app.py")
 
 
-class LambdaContext:
-    function_name = "recognito-test"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:recognito-test"
-    aws_request_id = "test-request"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
-
-
-def invoke_event(directory: str, event: dict[str, Any]) -> dict[str, Any]:
-    return load_function(directory).handler(event, LambdaContext())
+def invoke_event(directory: str, event: dict[str, Any]) -> Any:
+    """Run the function's handler on ``event`` with a Lambda context, as the local endpoint does."""
+    return call_handler(function_for(directory), event)
 
 
 def call(operation: str, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> tuple[int, dict]:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 from botocore import xform_name
-from conftest import EVENTS, FUNCTIONS, call, invoke_event, load_function
+from conftest import EVENTS, call, invoke_event, load_function
 from models_available import needs_models
 from recognito.collections.faces import NewFace, add_faces
+from recognito.registry import registry
 from recognito.storage import CelebrityRecord
 
 _BOX = {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}
@@ -21,42 +22,18 @@ def _unit(seed: int) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-EVENT_FILES = sorted(EVENTS.glob("*.json"))
-# Not API Gateway requests: s3_upload.json is an SQS event, invoked in tests/test_uploads.py.
-# refresh_index_snapshots.json is a scheduled event, invoked in tests/test_snapshots.py.
-API_EVENT_FILES = [path for path in EVENT_FILES if path.stem not in ("s3_upload", "refresh_index_snapshots")]
-IMAGE_FUNCTIONS = {
-    "detect_faces",
-    "compare_faces",
-    "index_faces",
-    "search_faces_by_image",
-    "search_users_by_image",
-    "recognize_celebrities",
-    "detect_text",
-    "detect_moderation_labels",
-    "detect_labels",
-    "detect_protective_equipment",
-}
-# Image functions whose models are not the face models `needs_models()` checks by default.
-FUNCTION_MODELS = {
-    "detect_text": ("ppocrv4-det", "ppocrv4-rec", "ppocr-cls"),
-    "detect_moderation_labels": ("opennsfw", "nsfwjs-mobilenet-v2"),
-    "detect_labels": ("efficientnet-lite2", "nanodet"),
-    "detect_protective_equipment": ("movenet-multipose", "face-mask", "efficientnet-lite2"),
-}
-
-
-def test_every_function_has_a_sample_event_and_back():
-    functions = {path.parent.name for path in FUNCTIONS.glob("*/app.py")}
-    assert functions == {path.stem for path in EVENT_FILES}
+# API Gateway requests; the SQS (s3_upload) and scheduled (refresh_index_snapshots) events are
+# invoked in tests/test_uploads.py and tests/test_snapshots.py.
+API_FUNCTIONS = {fn.code: fn for fn in registry().functions.values() if fn.kind in ("operation", "router")}
+API_EVENT_FILES = [EVENTS / f"{code}.json" for code in sorted(API_FUNCTIONS)]
 
 
 @pytest.mark.usefixtures("aws")
 @pytest.mark.parametrize("path", API_EVENT_FILES, ids=lambda path: path.stem)
 def test_sample_event(path, monkeypatch):
     name = path.stem
-    if name in IMAGE_FUNCTIONS:
-        needs_models(*FUNCTION_MODELS.get(name, ()))
+    if API_FUNCTIONS[name].models:
+        needs_models(*API_FUNCTIONS[name].models)
     event = json.loads(path.read_text())
     if name not in ("create_collection", "list_collections", "front_door"):
         call("CreateCollection", {"CollectionId": "my-collection"})

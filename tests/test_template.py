@@ -1,4 +1,4 @@
-"""template.yaml lints, and agrees with functions/ and with the pinned dependencies."""
+"""template.yaml lints and agrees with the pinned dependencies (tests/test_registry.py checks its functions)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 
 import yaml
-from botocore import xform_name
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,23 +34,6 @@ def test_template_lints():
     lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
     result = subprocess.run([lint, str(REPO / "template.yaml")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_one_template_function_per_function_directory():
-    code_dirs = {props["CodeUri"].strip("/").removeprefix("functions/") for props in functions().values()}
-    on_disk = {path.parent.name for path in (REPO / "functions").glob("*/app.py")}
-    assert code_dirs == on_disk
-
-
-def test_operation_functions_are_named_and_routed_for_the_front_door():
-    for logical, props in functions().items():
-        directory = props["CodeUri"].strip("/").removeprefix("functions/")
-        if directory in ("front_door", "s3_upload", "refresh_index_snapshots"):  # not API operations
-            continue
-        operation = logical.removesuffix("Function")
-        assert xform_name(operation) == directory, logical
-        assert props["Events"]["Direct"]["Properties"]["Path"] == f"/{operation}"
-        assert props.get("MemorySize") or template()["Globals"]["Function"]["MemorySize"]
 
 
 def _pins(lines: list[str]) -> dict[str, str]:

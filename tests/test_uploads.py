@@ -15,7 +15,7 @@ import sys
 
 import boto3
 import pytest
-from conftest import EVENTS, LambdaContext, call, load_function
+from conftest import EVENTS, call, invoke_event
 from models_available import needs_models
 from PIL import Image
 from recognito.errors import InvalidParameterException
@@ -50,7 +50,7 @@ def put(bucket: str, key: str, body: bytes) -> CreatedObject:
 
 
 def invoke(event: dict) -> dict:
-    return load_function("s3_upload").handler(event, LambdaContext())
+    return invoke_event("s3_upload", event)
 
 
 def runs(bucket: str, key: str) -> dict[str, UploadRecord]:
@@ -280,14 +280,14 @@ def _raise(error: Exception):
 
 
 def test_an_action_whose_service_is_missing_fails_each_record_saying_why(uploads, monkeypatch):
-    monkeypatch.setitem(rules_module.ACTIONS, "DetectLabels", "recognito.analysis.not_here.detect_labels")
+    monkeypatch.setitem(rules_module.ACTIONS, "DetectLabels", "recognito.analysis.not_here:detect_labels")
     uploads([{"prefix": "photos/", "action": "DetectLabels"}])
     obj = put(SAMPLE_BUCKET, "photos/cat.jpg", b"\xff\xd8\xff")
 
     assert invoke(event_for(obj))["batchItemFailures"]
     record = runs(SAMPLE_BUCKET, "photos/cat.jpg")["DetectLabels"]
     assert record.error_code == "ActionUnavailable"
-    assert "recognito.analysis.not_here.detect_labels cannot be loaded" in record.error_message
+    assert "recognito.analysis.not_here:detect_labels cannot be loaded" in record.error_message
 
 
 def test_bad_rules_fail_every_record_rather_than_dropping_it(uploads, monkeypatch):

@@ -1,9 +1,9 @@
 """Run an operation's Lambda handler in-process, the way Lambda would run it deployed.
 
-Deployed, the front door invokes ``functions/<snake_op>/app.py`` as its own Lambda function.
-Locally the same file is imported (once, by path: every handler module is called ``app``, so each
-gets a unique module name) and its ``handler(event, context)`` is called with a Lambda-like
-context, so handlers cannot tell the difference.
+Deployed, the front door invokes ``functions/<code>/app.py`` as its own Lambda function.
+Locally the same file (the registry says which) is imported once, by path (every handler module
+is called ``app``, so each gets a unique module name), and its ``handler(event, context)`` is called
+with a Lambda-like context, so handlers cannot tell the difference.
 """
 
 from __future__ import annotations
@@ -20,20 +20,17 @@ from types import ModuleType
 from typing import Any
 
 from botocore import xform_name
-from recognito.protocol import operation_names
+from recognito.registry import Function, registry
 from recognito.settings import settings
 
 FUNCTIONS_DIR_ENV = "RECOGNITO_FUNCTIONS_DIR"
-# Lambda's ceiling; locally nothing enforces it, handlers only read it to budget their work.
-TIMEOUT_SECONDS = 900
-MEMORY_MB = 3008
 
 _modules: dict[Path, ModuleType] = {}
 _modules_lock = threading.Lock()
 
 
 class FunctionNotFound(LookupError):
-    """No ``functions/<snake_op>/app.py`` for the operation: the front door answers "not implemented"."""
+    """No ``functions/<code>/app.py`` for the operation: the front door answers "not implemented"."""
 
 
 def functions_dir() -> Path:
@@ -45,12 +42,9 @@ def functions_dir() -> Path:
 
 
 def implemented_operations() -> set[str]:
-    """The Rekognition operations that have a handler, by their API names (``DetectFaces``)."""
-    by_dir = {xform_name(name): name for name in operation_names()}
+    """The Rekognition operations the registry declares and whose handler is present."""
     root = functions_dir()
-    if not root.is_dir():
-        return set()
-    return {by_dir[d.name] for d in root.iterdir() if d.name in by_dir and (d / "app.py").is_file()}
+    return {name for name, function in registry().operations.items() if (root / function.code / "app.py").is_file()}
 
 
 @dataclass
@@ -59,47 +53,54 @@ class LambdaContext:
 
     function_name: str
     invoked_function_arn: str
-    memory_limit_in_mb: int = MEMORY_MB
+    memory_limit_in_mb: int
+    timeout_seconds: int
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
     log_stream_name: str = "local"
-    _deadline: float = field(default_factory=lambda: time.monotonic() + TIMEOUT_SECONDS)
+    _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
 
+    @classmethod
+    def for_function(cls, function: Function) -> LambdaContext:
+        """A context with the function's registered memory and timeout, as Lambda would give it."""
+        name = f"recognito-{xform_name(function.name, '-')}"
+        config = settings()
+        return cls(
+            function_name=name,
+            invoked_function_arn=f"arn:{config.partition}:lambda:{config.region}:{config.account_id}:function:{name}",
+            memory_limit_in_mb=function.memory,
+            timeout_seconds=function.timeout,
+        )
+
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        deadline = self._started + self.timeout_seconds
+        return max(0, int((deadline - time.monotonic()) * 1000))
+
+
+def call_handler(function: Function, event: dict[str, Any]) -> Any:
+    """Run a registered function's handler on ``event`` with a fresh context, as Lambda would:
+    the one way the local endpoint, the tests and the benches call a handler."""
+    module = load_module(functions_dir() / function.code / "app.py")
+    return module.handler(event, LambdaContext.for_function(function))
 
 
 def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
     """Run ``operation``'s handler on an API Gateway proxy event and return its proxy result.
 
-    Raises ``FunctionNotFound`` (a ``LookupError``) when ``operation`` is not a Rekognition
-    operation or has no function. A ``LookupError`` escaping the handler itself is re-raised as
+    Raises ``FunctionNotFound`` (a ``LookupError``) when ``operation`` is not an operation of the
+    registry or has no handler. A ``LookupError`` escaping the handler itself is re-raised as
     ``RuntimeError`` so the front door never mistakes a handler bug for a missing function.
     """
-    handler = _load(operation).handler
-    name = f"recognito-{xform_name(operation, '-')}"
-    config = settings()
-    context = LambdaContext(
-        function_name=name,
-        invoked_function_arn=f"arn:{config.partition}:lambda:{config.region}:{config.account_id}:function:{name}",
-    )
+    if operation not in implemented_operations():  # only API operations: never front_door, never a path
+        raise FunctionNotFound(operation)
     try:
-        return handler(event, context)
+        return call_handler(registry().operation(operation), event)
     except LookupError as error:
         raise RuntimeError(f"{operation} handler raised {error!r}") from error
-
-
-def _load(operation: str) -> ModuleType:
-    if operation not in operation_names():  # only API operations: never front_door, never a path
-        raise FunctionNotFound(operation)
-    path = functions_dir() / xform_name(operation) / "app.py"
-    if not path.is_file():
-        raise FunctionNotFound(operation)
-    return load_module(path)
 
 
 def load_module(path: Path) -> ModuleType:

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from recognito.registry import registry
 from recognito.settings import settings
 from recognito.uploads.events import CreatedObject, notification_record, sqs_record
 from recognito.uploads.rules import RULES_ENV, Rule, UploadConfigError, parse_rules
@@ -201,19 +202,15 @@ class UploadTriggers:
 
     def _invoke(self, event: dict[str, Any]) -> set[str]:
         """Run the upload function; the message ids it reports failed (all of them if it raised)."""
-        from recognito_local.invoke import LambdaContext, functions_dir, load_module
+        from recognito_local.invoke import call_handler
 
         ids = {record["messageId"] for record in event["Records"]}
         # Deployed, the function reads its rules from its environment; here, the current ones.
         os.environ[RULES_ENV] = json.dumps([rule.as_dict() for rule in self.rules()])
-        config = settings()
-        name = "recognito-s3-upload"
-        context = LambdaContext(
-            function_name=name,
-            invoked_function_arn=f"arn:{config.partition}:lambda:{config.region}:{config.account_id}:function:{name}",
-        )
+        # Deployed, two functions share this code, each running the actions it has models for;
+        # here one runs them all (RECOGNITO_UPLOAD_ACTIONS unset).
         try:
-            reply = load_module(functions_dir() / "s3_upload" / "app.py").handler(event, context)
+            reply = call_handler(registry().functions["S3UploadFaces"], event)
         except Exception:
             log.exception("upload function failed on %d message(s)", len(ids))
             return ids

@@ -20,6 +20,7 @@ from recognito.errors import (
     UnknownOperationException,
 )
 from recognito.protocol import error_response, request_id, target_operation
+from recognito.registry import registry
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 """Runs an operation's handler on a proxy event; raises ``LookupError`` when it has none."""
@@ -30,6 +31,7 @@ def dispatch(event: dict[str, Any], invoke: Invoke) -> dict[str, Any]:
     try:
         operation = _operation(event)
         try:
+            registry().operation(operation)  # an operation no function serves is never invoked
             return invoke(operation, event)
         except LookupError:
             raise NotImplementedYetException(

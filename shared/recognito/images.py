@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Any
 
@@ -43,6 +43,7 @@ from recognito.errors import (
     InvalidParameterException,
     InvalidS3ObjectException,
 )
+from recognito.registry import registry
 
 MB = 1024 * 1024
 
@@ -86,19 +87,15 @@ class ImageLimits:
 
 DEFAULT_LIMITS = ImageLimits()
 
-# Operations whose documented limits differ from the default.
-OPERATION_LIMITS: dict[str, ImageLimits] = {
-    "DetectLabels": ImageLimits(max_side=10_000),
-    "DetectModerationLabels": ImageLimits(max_side=10_000),
-    "DetectProtectiveEquipment": ImageLimits(max_bytes=4 * MB, min_side=64, max_side=4096),
-    # The service model's ImageBlob doc: "the maximum image size you can pass to DetectCustomLabels is 4MB".
-    "DetectCustomLabels": ImageLimits(max_bytes=4 * MB),
-}
-
-
+@cache
 def limits_for(operation: str) -> ImageLimits:
-    """The image limits of ``operation`` (e.g. ``"DetectProtectiveEquipment"``)."""
-    return OPERATION_LIMITS.get(operation, DEFAULT_LIMITS)
+    """The image limits of ``operation`` (e.g. ``"DetectProtectiveEquipment"``): the defaults, with
+    the registry's ``image`` entry where the operation documents other limits."""
+    try:
+        overrides = registry().operation(operation).image
+    except LookupError:
+        overrides = {}
+    return replace(DEFAULT_LIMITS, **overrides)
 
 
 @dataclass(frozen=True)

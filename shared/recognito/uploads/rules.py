@@ -11,8 +11,8 @@ The operator writes them as a JSON list (the stack's ``UploadRules`` parameter, 
 Members of a rule:
 
 - ``prefix`` (required): keys starting with it match; ``""`` matches every key.
-- ``action`` (required): ``IndexFaces``, ``DetectFaces``, ``DetectLabels``, ``DetectText`` or
-  ``DetectModerationLabels``.
+- ``action`` (required): an operation the registry marks ``upload`` (``IndexFaces``,
+  ``DetectFaces``, ``DetectLabels``, ``DetectText``, ``DetectModerationLabels``).
 - ``collection``: the collection ``IndexFaces`` adds faces to (required for it, refused for others).
   Each face's ``ExternalImageId`` is the object's key, mapped by ``recognito.uploads.external_ids``.
 - ``results_prefix``: where the response JSON goes, as ``<results_prefix><key>.<Action>.json``.
@@ -42,18 +42,14 @@ from functools import cache
 from typing import Any
 
 from recognito.errors import RekognitionError
+from recognito.registry import registry
 
 RULES_ENV = "RECOGNITO_UPLOAD_RULES"
 ACTIONS_ENV = "RECOGNITO_UPLOAD_ACTIONS"
 
-ACTIONS: dict[str, str] = {
-    "IndexFaces": "recognito.collections.indexing.index_faces",
-    "DetectFaces": "recognito.faces.detect.detect_faces",
-    "DetectLabels": "recognito.analysis.labels.detect_labels",
-    "DetectText": "recognito.analysis.text.detect_text",
-    "DetectModerationLabels": "recognito.analysis.moderation.detect_moderation_labels",
-}
-"""Each action's service: the function its API handler (functions/<op>/app.py) calls."""
+ACTIONS: dict[str, str] = {name: function.entry for name, function in registry().upload_actions.items()}
+"""Each action's service entry point (``module:function``, as its API handler calls it): the
+registry's operations marked ``upload``."""
 
 _SET_BY_RULE = {"Image", "CollectionId", "ExternalImageId"}
 _MEMBERS = {"prefix", "action", "bucket", "collection", "results_prefix", "suffixes", "params"}
@@ -135,7 +131,7 @@ def is_result_key(key: str) -> bool:
 def resolve_service(action: str) -> Service:
     """The service behind ``action``, imported on first use so that a deployment without an
     operation's code or models fails only the records that need it, each saying why."""
-    module_name, _, function_name = ACTIONS[action].rpartition(".")
+    module_name, _, function_name = ACTIONS[action].partition(":")
     try:
         return getattr(importlib.import_module(module_name), function_name)
     except (ImportError, AttributeError, OSError) as error:
