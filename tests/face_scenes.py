@@ -12,6 +12,7 @@ import io
 import numpy as np
 import skimage.data
 from PIL import Image
+from recognito_inference.boxes import iou
 
 # The astronaut's face box (x1, y1, x2, y2 px of the 512x512 image): forehead to chin, as the
 # detector draws it (checked by eye on a drawing of the detection).
@@ -82,16 +83,6 @@ def lfw_grid(width: int, height: int, size: int, *, background: str = "rocket") 
         canvas[y0 : y0 + size, x0 : x0 + size] = np.asarray(patch)[..., None]
         boxes.append([x0, y0, x0 + size, y0 + size])
     return canvas, np.array(boxes, dtype=float)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) intersection over union of x1, y1, x2, y2 boxes."""
-    a, b = np.asarray(a, dtype=float).reshape(-1, 4), np.asarray(b, dtype=float).reshape(-1, 4)
-    wh = np.clip(np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area_a[:, None] + area_b[None, :] - inter)
 
 
 def match(expected: np.ndarray, found: np.ndarray, threshold: float = 0.4) -> tuple[np.ndarray, int]:

@@ -159,14 +159,16 @@ def test_no_face_in_source_through_the_handler() -> None:
 
 
 def test_embeddings_are_unit_vectors_batched_as_alone() -> None:
-    from recognito.faces.similarity import cosine_for_similarity, similarity
+    from recognito.faces.similarity import EMBEDDING_SIZE, cosine_for_similarity, similarity
+    from recognito_inference import face_embedder
     from recognito_inference.face_detector import detect_faces
     from recognito_inference.face_embedder import embed_faces
 
     group = side_by_side(rgb("camera"), rgb("astronaut"))
     detections = detect_faces(group)
     batch = embed_faces(group, detections)
-    assert batch.shape == (2, 512) and batch.dtype == np.float32
+    # The inference layer cannot import the shared one: its size and the stored one must agree.
+    assert batch.shape == (2, EMBEDDING_SIZE) == (2, face_embedder.EMBEDDING_SIZE) and batch.dtype == np.float32
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
     alone = np.concatenate([embed_faces(group, [d]) for d in detections])
     # int8 dynamic quantization scales activations per batch, so a batch-mate nudges a face's

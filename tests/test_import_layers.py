@@ -5,7 +5,8 @@ The direction, bottom up:
 - ``recognito_inference`` (the inference Lambda layer): models on pixels; knows nothing of the API.
 - ``recognito.errors``, ``settings``, ``images``, ``locks``, ``pagination``: what every service uses.
 - ``recognito.faces``: the face pipeline (detect, describe, compare) and the similarity scale; stateless.
-- ``recognito.search``: the vector index and its snapshots; knows nothing of DynamoDB or faces.
+- ``recognito.search``: the vector index and its snapshots (of ``faces.similarity``'s embeddings);
+  knows nothing of DynamoDB or collections.
 - ``recognito.storage``: the DynamoDB tables.
 - ``recognito.collections``: collections, faces, users and their searches, over storage and search.
 - ``recognito.celebrities``: a gallery collection with names; ``recognito.uploads``, ``protocol``,
@@ -41,7 +42,6 @@ FORBIDDEN = [
     ("recognito.faces", "recognito.search"),
     ("recognito.search", "recognito.collections"),
     ("recognito.search", "recognito.storage"),
-    ("recognito.search", "recognito.faces"),
     ("recognito.storage", "recognito.collections"),
 ]
 

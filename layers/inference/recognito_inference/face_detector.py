@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from recognito_inference.boxes import areas, intersections, nms
 from recognito_inference.sessions import get_session
 
 MODEL = "centerface"
@@ -102,24 +103,6 @@ def _decode(
     return boxes.astype(np.float32), scores.astype(np.float32), points.astype(np.float32)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices of the boxes kept by greedy non-maximum suppression, best score first."""
-    order = np.argsort(-scores, kind="stable")
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    keep = []
-    while order.size:
-        best, rest = order[0], order[1:]
-        keep.append(best)
-        xx1 = np.maximum(boxes[best, 0], boxes[rest, 0])
-        yy1 = np.maximum(boxes[best, 1], boxes[rest, 1])
-        xx2 = np.minimum(boxes[best, 2], boxes[rest, 2])
-        yy2 = np.minimum(boxes[best, 3], boxes[rest, 3])
-        inter = np.clip(xx2 - xx1, 0, None) * np.clip(yy2 - yy1, 0, None)
-        overlap = inter / (areas[best] + areas[rest] - inter + 1e-9)
-        order = rest[overlap < iou]
-    return np.asarray(keep, dtype=np.int64)
-
-
 def _passes(width: int, height: int) -> list[tuple[float, float]]:
     """(scale, largest face height kept, in original px) for each pass over a width x height image."""
     base = BASE_LONG_SIDE / max(width, height)
@@ -146,13 +129,8 @@ def _drop_parts(boxes: np.ndarray, keep: np.ndarray) -> np.ndarray:
     keeps such a box, since it overlaps the whole face's box little.
     """
     kept = boxes[keep]
-    areas = (kept[:, 2] - kept[:, 0]) * (kept[:, 3] - kept[:, 1])
-    xx1 = np.maximum(kept[:, None, 0], kept[None, :, 0])
-    yy1 = np.maximum(kept[:, None, 1], kept[None, :, 1])
-    xx2 = np.minimum(kept[:, None, 2], kept[None, :, 2])
-    yy2 = np.minimum(kept[:, None, 3], kept[None, :, 3])
-    inter = np.clip(xx2 - xx1, 0, None) * np.clip(yy2 - yy1, 0, None)
-    inside = (inter >= 0.7 * areas[:, None]) & (areas[None, :] >= 4 * areas[:, None])
+    area = areas(kept)
+    inside = (intersections(kept, kept) >= 0.7 * area[:, None]) & (area[None, :] >= 4 * area[:, None])
     return keep[~inside.any(axis=1)]
 
 
@@ -178,6 +156,5 @@ def detect_faces(rgb: np.ndarray, *, max_faces: int = 100, min_score: float = MI
     if not len(boxes):
         return []
     keep = _drop_parts(boxes, nms(boxes, scores, NMS_IOU))
-    areas = (boxes[keep, 2] - boxes[keep, 0]) * (boxes[keep, 3] - boxes[keep, 1])
-    keep = keep[np.argsort(-areas, kind="stable")][:max_faces]
+    keep = keep[np.argsort(-areas(boxes[keep]), kind="stable")][:max_faces]
     return [FaceDetection(box=boxes[i], score=float(scores[i]), landmarks=points[i]) for i in keep]

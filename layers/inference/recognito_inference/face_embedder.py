@@ -1,4 +1,4 @@
-"""Face embeddings with FaceNet, and the Rekognition-style Similarity between two of them.
+"""Face embeddings with FaceNet.
 
 FaceNet 20180408-102900 (Inception-ResNet-v1 trained on CASIA-WebFace) maps a 160x160 RGB face to a
 512-d L2-normalized vector; the cosine of two vectors says how alike the faces are. The network
@@ -9,14 +9,11 @@ alignment script does), after turning the image about the box's centre so that t
 level (a rotation only: no shear, no landmark warping). Each crop is then "prewhitened" to zero
 mean and unit variance, as in training. All the faces of one image run as one batch.
 
-``similarity`` maps the cosine to Rekognition's 0-100 ``Similarity`` with a logistic curve set
-on genuine and impostor pairs of real people (see ``_COSINE_AT_80``): at 80, CompareFaces'
-and SearchFaces' default threshold, different people almost never match while the same person
-nearly always does, which is what 80 means at AWS.
+The shared layer's ``recognito.faces.similarity`` maps the cosine to Rekognition's 0-100
+``Similarity``; it holds the stored embeddings' size too (``EMBEDDING_SIZE``, which must equal this
+module's: tests/test_compare_faces.py checks both against the model's output).
 
-This module imports no ONNX Runtime until a face is embedded, so code that only compares stored
-embeddings (SearchFaces, the collections) can use ``similarity`` without the inference layer's
-heavy dependencies being loaded.
+This module imports no ONNX Runtime until a face is embedded.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from recognito_inference.boxes import nms
 from recognito_inference.sessions import get_session
 
 MODEL = "nanodet"
@@ -66,21 +67,6 @@ def _decode(scores: np.ndarray, regs: np.ndarray, stride: int, min_score: float)
     return boxes.astype(np.float32), scores[cells, classes], classes
 
 
-def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
-    order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    while len(order):
-        i = order[0]
-        keep.append(int(i))
-        rest = order[1:]
-        w = np.clip(np.minimum(boxes[i, 2], boxes[rest, 2]) - np.maximum(boxes[i, 0], boxes[rest, 0]), 0, None)
-        h = np.clip(np.minimum(boxes[i, 3], boxes[rest, 3]) - np.maximum(boxes[i, 1], boxes[rest, 1]), 0, None)
-        inter = w * h
-        order = rest[inter / (areas[i] + areas[rest] - inter + 1e-9) <= iou]
-    return keep
-
-
 def detect_objects(rgb: np.ndarray, min_score: float = 0.3, max_detections: int = 100) -> list[Detection]:
     """Objects of COCO's 80 classes in an H x W x 3 uint8 image, best first."""
     session = get_session(MODEL)
@@ -97,7 +83,7 @@ def detect_objects(rgb: np.ndarray, min_score: float = 0.3, max_detections: int 
     for c in np.unique(classes):
         idx = np.nonzero(classes == c)[0]
         found += [
-            Detection(boxes[idx[k]], float(scores[idx[k]]), int(c)) for k in _nms(boxes[idx], scores[idx], NMS_IOU)
+            Detection(boxes[idx[k]], float(scores[idx[k]]), int(c)) for k in nms(boxes[idx], scores[idx], NMS_IOU)
         ]
     found.sort(key=lambda d: -d.score)
     return found[:max_detections]

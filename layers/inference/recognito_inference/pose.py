@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from recognito_inference.boxes import areas, intersections
 from recognito_inference.sessions import get_session
 
 MODEL = "movenet-multipose"
@@ -102,10 +103,8 @@ def _one_pass(rgb: np.ndarray, offset: tuple[int, int]) -> list[Person]:
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over the smaller box: a person cut by a half's edge is mostly inside the
     whole-image box of the same person, though their IoU can be low."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return float(ix * iy / smaller) if smaller > 0 else 1.0
+    smaller = float(areas(np.stack([a, b])).min())
+    return float(intersections(a, b)[0, 0]) / smaller if smaller > 0 else 1.0
 
 
 def _tiles(h: int, w: int, count: int) -> list[tuple[int, int, int, int]]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from recognito_inference.boxes import areas, intersections
 from recognito_inference.pose import Person, detect_people
 from recognito_inference.sessions import get_session
 
@@ -161,10 +162,8 @@ def body_parts(person: Person) -> dict[str, BodyPart]:
 
 
 def _inside_share(box: np.ndarray, width: int, height: int) -> float:
-    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-6)
-    ix = max(0.0, min(box[2], width) - max(box[0], 0))
-    iy = max(0.0, min(box[3], height) - max(box[1], 0))
-    return ix * iy / area
+    inside = float(intersections(box, np.array([0, 0, width, height], dtype=np.float64))[0, 0])
+    return inside / max(float(areas(box)[0]), 1e-6)
 
 
 def _crop(image: Image.Image, box: np.ndarray, size: int, margin: float = 0.0) -> np.ndarray:
@@ -299,21 +298,237 @@ HAND_MIDPOINT = 0.06  # skin share at which a hand is as likely gloved as bare
 HAND_SLOPE = 60.0
 
 
+# ------------------------------------------------------------------------ where each cover sits
+# A cover is found in the image, not placed as a fraction of its body part: within a window around
+# the part, the pixels that are not the person's skin are grown, by colour, from a seed where the
+# cover must pass (the face's midline below the eyes, the crown above the brow, the hand's
+# centre); the cover is the connected region of the seed's colour. Its box is that region's, and
+# whether it covers the part is judged from where the region lies against the keypoints.
+SEGMENT_SIDE = 72  # the window is resampled to this many px on its long side (noise, speed)
+COLOUR_SPREADS = 3.0  # a pixel is the seed's colour within this many of its robust spreads
+MIN_CHROMA_SPREAD, MIN_LUMA_SPREAD = 4.0, 20.0
+
+
+@dataclass(frozen=True)
+class CoverRegion:
+    """A cover found on a body part: its box (px) and the share (0..1) of what it must cover that
+    it covers (the nose and mouth for a mask, the crown for a helmet, the hand for a glove)."""
+
+    box: np.ndarray
+    covers: float
+
+
+@dataclass(frozen=True)
+class _Window:
+    ycc: np.ndarray  # (h, w, 3) Y/Cb/Cr of the window, resampled
+    origin: np.ndarray  # its top-left corner in image px
+    scale: float  # image px per window px
+
+    def at(self, xy: np.ndarray) -> np.ndarray:
+        return (np.asarray(xy, np.float32) - self.origin) / self.scale
+
+    def box(self, region: np.ndarray) -> np.ndarray:
+        """The region's extent in image px, leaving out thin spurs (rows or columns holding under a
+        quarter of its widest) that leak along edges into what lies around the cover."""
+        lo_hi = []
+        for axis in (0, 1):  # columns (x), then rows (y)
+            counts = region.sum(axis=axis)
+            kept = np.nonzero(counts >= 0.25 * counts.max())[0]
+            lo_hi.append((kept[0], kept[-1] + 1))
+        (x1, x2), (y1, y2) = lo_hi
+        return (np.array([x1, y1, x2, y2], np.float32) * self.scale + np.tile(self.origin, 2)).astype(np.float32)
+
+    def disc(self, centre: np.ndarray, radius_px: float) -> np.ndarray:
+        h, w = self.ycc.shape[:2]
+        cx, cy = self.at(centre)
+        yy, xx = np.mgrid[0:h, 0:w] + 0.5
+        return (xx - cx) ** 2 + (yy - cy) ** 2 <= max(radius_px / self.scale, 1.0) ** 2
+
+
+def _window(rgb: np.ndarray, box: np.ndarray) -> _Window | None:
+    h, w = rgb.shape[:2]
+    x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+    x2, y2 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+    if x2 - x1 < 4 or y2 - y1 < 4:
+        return None
+    scale = max(x2 - x1, y2 - y1) / SEGMENT_SIDE
+    size = (max(2, round((x2 - x1) / scale)), max(2, round((y2 - y1) / scale)))
+    patch = np.asarray(Image.fromarray(np.ascontiguousarray(rgb[y1:y2, x1:x2])).resize(size, Image.BILINEAR))
+    return _Window(ycbcr(patch).reshape(size[1], size[0], 3), np.array([x1, y1], np.float32), scale)
+
+
+def _skin_like(ycc: np.ndarray, skin: tuple[np.ndarray, np.ndarray] | None, *, any_tone: bool) -> np.ndarray:
+    """Which pixels are this person's skin (within 3 spreads of the face's chroma) or, with
+    ``any_tone`` or no skin model, of any skin tone; near-black pixels have no reliable chroma and
+    count as not skin."""
+    ok = in_skin_range(ycc) if any_tone or skin is None else np.zeros(ycc.shape[:-1], bool)
+    if skin is not None:
+        centre, spread = skin
+        ok |= (((ycc[..., 1:] - centre) / spread) ** 2).sum(axis=-1) <= 3.0**2
+    return ok & (ycc[..., 0] > 30)
+
+
+def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The pixels of ``allowed`` 4-connected to ``seed`` (geodesic dilation until it stops)."""
+    region = seed & allowed
+    while True:
+        grown = region.copy()
+        grown[1:] |= region[:-1]
+        grown[:-1] |= region[1:]
+        grown[:, 1:] |= region[:, :-1]
+        grown[:, :-1] |= region[:, 1:]
+        grown &= allowed
+        if np.array_equal(grown, region):
+            return region
+        region = grown
+
+
+def _same_colour(ycc: np.ndarray, seed: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """The candidate pixels of the seed pixels' colour (median chroma and luma, within
+    COLOUR_SPREADS robust spreads; luma loosely, as shading varies it) connected to the seed."""
+    values = ycc[seed]
+    centre = np.median(values, axis=0)
+    spread = 1.4826 * np.median(np.abs(values - centre), axis=0)
+    spread = np.maximum(spread, [MIN_LUMA_SPREAD, MIN_CHROMA_SPREAD, MIN_CHROMA_SPREAD])
+    spread[0] *= 2.0
+    near = (((ycc - centre) / spread) ** 2).sum(axis=-1) <= COLOUR_SPREADS**2
+    return _grow(seed & near, candidates & near)
+
+
+def _runs(flags: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """(start, stop) of the runs of True in ``flags`` at least ``min_length`` long."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return [(a, b) for a, b in zip(starts, stops, strict=True) if b - a >= min_length]
+
+
+def _largest_cover(
+    win: _Window, candidates: np.ndarray, strip: np.ndarray, min_run: float, keep: np.ndarray
+) -> np.ndarray | None:
+    """The largest (inside ``keep``) colour region seeded from a run of rows in which most of
+    ``strip`` is a candidate: one region per run, as a strip can cross the cover, skin and what
+    lies beyond (a collar, hair, the background)."""
+    rows = (candidates & strip).sum(axis=1) >= 0.6 * np.maximum(strip.sum(axis=1), 1)
+    rows &= strip.any(axis=1)
+    best, best_area = None, 0
+    for a, b in _runs(rows, max(2, round(min_run / win.scale))):
+        seed = np.zeros_like(candidates)
+        seed[a:b] = candidates[a:b] & strip[a:b]
+        region = _same_colour(win.ycc, seed, candidates)
+        area = int((region & keep).sum())
+        if area > best_area:
+            best, best_area = region, area
+    return best
+
+
+def _strip(win: _Window, x: float, half_width: float) -> np.ndarray:
+    h, w = win.ycc.shape[:2]
+    cx = win.at(np.array([x, 0.0]))[0]
+    cols = np.abs(np.arange(w) + 0.5 - cx) <= max(half_width / win.scale, 1.0)
+    return np.broadcast_to(cols, (h, w)).copy()
+
+
+def _band(win: _Window, box: np.ndarray) -> np.ndarray:
+    """A window mask of the image box ``box`` (x1, y1, x2, y2 px)."""
+    h, w = win.ycc.shape[:2]
+    (x1, y1), (x2, y2) = win.at(box[:2]), win.at(box[2:])
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    return (xx >= x1) & (xx <= x2) & (yy >= y1) & (yy <= y2)
+
+
+def face_cover_region(
+    rgb: np.ndarray, person: Person, skin: tuple[np.ndarray, np.ndarray] | None
+) -> CoverRegion | None:
+    """The mask on a face, if one is found below the eyes: what covers the nose and mouth is the
+    least of the shares of a disc around each that the mask's region holds. The nose is MoveNet's
+    keypoint; the mouth, 1.4 times as far below the eyes as the nose (an adult face's proportions).
+    The window reaches well under the chin, so a mask pulled down is found there too."""
+    frame = _face_frame(person)
+    nose, nose_score = person.point("nose")
+    if frame is None or nose_score < MIN_POINT_SCORE:
+        return None
+    eyes, fw, _ = frame
+    mouth = eyes + 1.4 * (nose - eyes)
+    win = _window(rgb, np.array([eyes[0] - 0.8 * fw, eyes[1], eyes[0] + 0.8 * fw, eyes[1] + 1.8 * fw]))
+    if win is None:
+        return None
+    candidates = ~_skin_like(win.ycc, skin, any_tone=False)
+    strip = _strip(win, float(nose[0]), 0.12 * fw)
+    strip &= _band(win, np.array([-np.inf, nose[1] - 0.5 * abs(nose[1] - eyes[1]), np.inf, np.inf]))
+    keep = _band(win, np.array([nose[0] - 0.6 * fw, -np.inf, nose[0] + 0.6 * fw, np.inf]))
+    region = _largest_cover(win, candidates, strip, 0.1 * fw, keep)
+    if region is None:
+        return None
+    radius = 0.1 * fw
+    covers = min(float(region[win.disc(point, radius)].mean()) for point in (nose, mouth))
+    return CoverRegion(win.box(region), covers)
+
+
+def head_cover_region(
+    rgb: np.ndarray, person: Person, skin: tuple[np.ndarray, np.ndarray] | None
+) -> CoverRegion | None:
+    """What sits on the head, if found above the brow: seeded on the midline between the brow
+    (0.25 face widths above the eyes) and the top of the skull; it covers the head by the share of
+    the crown (0.45 to 0.9 face widths above the eyes, 0.7 wide) it holds."""
+    frame = _face_frame(person)
+    if frame is None:
+        return None
+    eyes, fw, _ = frame
+    win = _window(rgb, np.array([eyes[0] - 1.0 * fw, eyes[1] - 1.6 * fw, eyes[0] + 1.0 * fw, eyes[1]]))
+    if win is None:
+        return None
+    candidates = ~_skin_like(win.ycc, skin, any_tone=False)
+    strip = _strip(win, float(eyes[0]), 0.15 * fw)
+    strip &= _band(win, np.array([-np.inf, eyes[1] - 1.3 * fw, np.inf, eyes[1] - 0.25 * fw]))
+    keep = _band(win, np.array([eyes[0] - 0.8 * fw, -np.inf, eyes[0] + 0.8 * fw, np.inf]))
+    region = _largest_cover(win, candidates, strip, 0.1 * fw, keep)
+    if region is None:
+        return None
+    crown = _band(win, np.array([eyes[0] - 0.35 * fw, eyes[1] - 0.9 * fw, eyes[0] + 0.35 * fw, eyes[1] - 0.45 * fw]))
+    return CoverRegion(win.box(region), float(region[crown].mean()) if crown.any() else 0.0)
+
+
+def hand_cover_region(
+    rgb: np.ndarray, hand: BodyPart, skin: tuple[np.ndarray, np.ndarray] | None
+) -> CoverRegion | None:
+    """The glove on a hand: the region, in 1.3 times the hand's box, of the colour of what is not
+    skin in the hand's central half; it covers the hand by its share of the hand box's glove and
+    skin pixels together (a bare hand holding something shows both)."""
+    x1, y1, x2, y2 = hand.box
+    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.65 * max(x2 - x1, y2 - y1)
+    win = _window(rgb, np.array([cx - half, cy - half, cx + half, cy + half]))
+    if win is None:
+        return None
+    skin_px = _skin_like(win.ycc, skin, any_tone=True)
+    quarter = 0.25 * max(x2 - x1, y2 - y1)
+    centre = _band(win, np.array([cx - quarter, cy - quarter, cx + quarter, cy + quarter]))
+    seed = centre & ~skin_px
+    if seed.sum() < 4:
+        return None
+    region = _same_colour(win.ycc, seed, ~skin_px)
+    inside = _band(win, hand.box)
+    glove, bare = int((region & inside).sum()), int((skin_px & inside).sum())
+    return CoverRegion(win.box(region), glove / max(glove + bare, 1))
+
+
 # ------------------------------------------------------------------------------------ pipeline
-def _equipment_box(part: BodyPart, kind: str) -> np.ndarray:
-    """Where the cover sits on the part: a mask from just under the eyes to the chin, a helmet
-    from the top of the skull to the brow; a glove over the whole hand region."""
-    x1, y1, x2, y2 = part.box
-    w, h = x2 - x1, y2 - y1
-    if kind == FACE_COVER:
-        return np.array([x1 + 0.02 * w, y1 + 0.45 * h, x2 - 0.02 * w, y2], np.float32)
-    if kind == HEAD_COVER:
-        return np.array([x1, y1, x2, y1 + 0.45 * h], np.float32)
-    return part.box.copy()
+LOWERED_MASK_SHIFT = 0.35  # the second mask crop, moved down by this share of the face's height
+
+
+def lowered_face_crop(image: Image.Image, face: BodyPart) -> np.ndarray:
+    """The face crop moved down over the chin and neck: a mask pulled down under the chin is
+    mostly outside the face crop, and the classifier sees it here (bare faces stayed under 0.4 in
+    both crops on our photographs: bench/detect_protective_equipment.py)."""
+    x1, y1, x2, y2 = face.box
+    shift = LOWERED_MASK_SHIFT * (y2 - y1)
+    return _crop(image, np.array([x1, y1 + shift, x2, y2 + shift]), MASK_SIZE, 0.05)
 
 
 def analyze(rgb: np.ndarray, *, max_people: int = 15, min_cover: float = 0.5) -> list[PersonEquipment]:
-    """People, their body parts and the covers found on them (probability >= ``min_cover``)."""
+    """People, their body parts and the covers found on them (probability >= ``min_cover``).
+
+    A cover is reported only where it is also found in the image (``*_cover_region``): its box and
+    whether it covers the part come from there, its confidence from the detection measure."""
     height, width = rgb.shape[:2]
     image = Image.fromarray(rgb)
     results = []
@@ -322,7 +537,10 @@ def analyze(rgb: np.ndarray, *, max_people: int = 15, min_cover: float = 0.5) ->
 
     faces = [r.parts[FACE] for r in results if FACE in r.parts]
     heads = [r.parts[HEAD] for r in results if HEAD in r.parts]
-    masks = mask_probabilities([face_crop(image, f) for f in faces])
+    masks = np.maximum(
+        mask_probabilities([face_crop(image, f) for f in faces]),
+        mask_probabilities([lowered_face_crop(image, f) for f in faces]),
+    )
     hats = [head_cover_probability(s) for s in head_cover_scores([head_crop(image, h) for h in heads])]
     for part, p in [*zip(faces, masks, strict=True), *zip(heads, hats, strict=True)]:
         part.cover_probability = float(p)
@@ -339,6 +557,14 @@ def analyze(rgb: np.ndarray, *, max_people: int = 15, min_cover: float = 0.5) ->
             if p is not None and kind == HAND_COVER:
                 # No skin is also what a hidden hand shows: only as sure as the wrist is seen.
                 p *= min(1.0, part.score / WRIST_SEEN)
-            if p is not None and p >= min_cover:
-                part.equipment.append(Equipment(kind, _equipment_box(part, kind), p, p))
+            if p is None or p < min_cover:
+                continue
+            if kind == FACE_COVER:
+                found = face_cover_region(rgb, r.person, skin)
+            elif kind == HEAD_COVER:
+                found = head_cover_region(rgb, r.person, skin)
+            else:
+                found = hand_cover_region(rgb, part, skin)
+            if found is not None:
+                part.equipment.append(Equipment(kind, found.box, p, found.covers))
     return results

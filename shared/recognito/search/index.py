@@ -38,10 +38,10 @@ import faiss
 import numkong
 import numpy as np
 
+from recognito.faces.similarity import EMBEDDING_SIZE as DIM
 from recognito.locks import ReadWriteLock
 from recognito.search.feed import FaceChange
 
-DIM = 512
 SNAPSHOT_FORMAT = 2
 
 
