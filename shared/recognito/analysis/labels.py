@@ -44,6 +44,7 @@ from recognito.analysis.image_properties import (
     dominant_colors,
     image_properties,
 )
+from recognito.boxes import bounding_box
 from recognito.images import limits_for, load_image
 
 LABEL_MODEL_VERSION = "3.0"
@@ -116,11 +117,6 @@ def detector_confidence(score: float) -> float:
 class _Instance:
     box: np.ndarray  # x1, y1, x2, y2 px
     confidence: float
-
-
-def _box(box: np.ndarray, width: int, height: int) -> dict[str, float]:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return {"Width": (x2 - x1) / width, "Height": (y2 - y1) / height, "Left": x1 / width, "Top": y1 / height}
 
 
 def _label_confidences(
@@ -206,7 +202,10 @@ def general_labels(
         for inst in instances.get(i, []):
             if inst.confidence < min_confidence:
                 continue
-            entry: dict[str, Any] = {"BoundingBox": _box(inst.box, width, height), "Confidence": float(inst.confidence)}
+            entry: dict[str, Any] = {
+                "BoundingBox": bounding_box(inst.box, width, height),
+                "Confidence": float(inst.confidence),
+            }
             if with_colors and image is not None:
                 entry["DominantColors"] = dominant_colors(image, box_mask(image, inst.box), max_colors)
             label_instances.append(entry)

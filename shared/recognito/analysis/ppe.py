@@ -45,6 +45,7 @@ from recognito_inference.ppe import (
     analyze,
 )
 
+from recognito.boxes import bounding_box
 from recognito.images import limits_for, load_image
 
 MODEL_VERSION = "1.0"
@@ -61,12 +62,6 @@ def _rescaled(score: float, floor: float, full: float) -> float:
     return float(np.clip(50.0 + 50.0 * (score - floor) / (full - floor), 0.0, 100.0))
 
 
-def _bounding_box(box: np.ndarray, width: int, height: int) -> dict[str, float]:
-    x1, x2 = (float(np.clip(v / width, 0.0, 1.0)) for v in (box[0], box[2]))
-    y1, y2 = (float(np.clip(v / height, 0.0, 1.0)) for v in (box[1], box[3]))
-    return {"Width": x2 - x1, "Height": y2 - y1, "Left": x1, "Top": y1}
-
-
 def _body_part(part: BodyPart, width: int, height: int) -> dict[str, Any]:
     detections = []
     for item in part.equipment:
@@ -75,7 +70,7 @@ def _body_part(part: BodyPart, width: int, height: int) -> dict[str, Any]:
             continue
         detections.append(
             {
-                "BoundingBox": _bounding_box(item.box, width, height),
+                "BoundingBox": bounding_box(item.box, width, height),
                 "Confidence": confidence,
                 "Type": item.type,
                 "CoversBodyPart": {"Confidence": 100.0 * item.covers, "Value": item.covers >= 0.5},
@@ -139,7 +134,7 @@ def detect_protective_equipment(request: dict[str, Any]) -> dict[str, Any]:
         persons.append(
             {
                 "BodyParts": [p for p in parts if p["Confidence"] >= MIN_REPORTED],
-                "BoundingBox": _bounding_box(found.person.box, width, height),
+                "BoundingBox": bounding_box(found.person.box, width, height),
                 "Confidence": confidence,
                 "Id": len(persons),
             }

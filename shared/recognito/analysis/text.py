@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from recognito_inference.text import TextLine, read_text
 
+from recognito.boxes import bounding_box
 from recognito.errors import InvalidParameterException
 from recognito.images import limits_for, load_image
 
@@ -103,9 +104,7 @@ def _detection(text: str, kind: str, ident: int, confidence: float, quad: np.nda
 
 def _bounding_box(quad: np.ndarray) -> dict[str, float]:
     """The axis-aligned box around a polygon (ratios), kept within the image."""
-    left, top = np.clip(quad.min(axis=0), 0.0, 1.0)
-    right, bottom = np.clip(quad.max(axis=0), 0.0, 1.0)
-    return {"Width": float(right - left), "Height": float(bottom - top), "Left": float(left), "Top": float(top)}
+    return bounding_box(np.concatenate([quad.min(axis=0), quad.max(axis=0)]), 1.0, 1.0)
 
 
 def _region(roi: dict[str, Any]) -> np.ndarray:

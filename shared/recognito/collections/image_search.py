@@ -19,7 +19,7 @@ from recognito.collections.search import (
 )
 from recognito.collections.service import get_collection
 from recognito.errors import InvalidParameterException
-from recognito.faces.details import face_details, quality_filter_reasons
+from recognito.faces.details import describe_faces
 from recognito.images import limits_for, load_image
 
 NO_FACE_MESSAGE = "There are no faces in the image. Should be at least 1."
@@ -36,13 +36,12 @@ def _largest_face(operation: str, request: dict[str, Any]) -> tuple[np.ndarray, 
     detections = detect_faces(image.rgb, max_faces=MAX_FACES_PER_IMAGE)
     if not detections:
         raise InvalidParameterException(NO_FACE_MESSAGE)
-    details = face_details(image, detections)
-    reasons = quality_filter_reasons(details[0], quality_filter, (image.width, image.height))
-    if reasons:
+    largest, *others = describe_faces(image, detections, quality_filter)
+    if largest.reasons:
         raise InvalidParameterException(
-            f"The largest face in the image does not pass QualityFilter {quality_filter}: {', '.join(reasons)}"
+            f"The largest face in the image does not pass QualityFilter {quality_filter}: {', '.join(largest.reasons)}"
         )
-    return embed_faces(image.rgb, detections[:1])[0], details[0], details[1:]
+    return embed_faces(image.rgb, [largest.detection])[0], largest.detail, [other.detail for other in others]
 
 
 def search_faces_by_image(request: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from recognito_inference.face_embedder import embed_faces
 
 from recognito.collections.faces import NewFace, add_faces
 from recognito.collections.service import get_collection
-from recognito.faces.details import face_details, quality_filter_reasons
+from recognito.faces.details import DescribedFace, describe_faces
 from recognito.images import limits_for, load_image
 
 MAX_FACES_PER_IMAGE = 100  # "IndexFaces returns no more than 100 detected faces in an image"
@@ -27,32 +27,32 @@ def index_faces(request: dict[str, Any]) -> dict[str, Any]:
     collection = get_collection(request["CollectionId"])
     image = load_image(request["Image"], limits_for("IndexFaces"))
     detections = detect_faces(image.rgb, max_faces=MAX_FACES_PER_IMAGE)
-    details = face_details(image, detections, request.get("DetectionAttributes") or ("DEFAULT",))
-    quality_filter = request.get("QualityFilter", "AUTO")
+    described = describe_faces(
+        image, detections, request.get("QualityFilter", "AUTO"), request.get("DetectionAttributes") or ("DEFAULT",)
+    )
     max_faces = request.get("MaxFaces", MAX_FACES_PER_IMAGE)
 
-    kept, unindexed = [], []
-    for detection, detail in zip(detections, details, strict=True):
-        reasons = quality_filter_reasons(detail, quality_filter, (image.width, image.height))
-        if not reasons and len(kept) >= max_faces:
-            reasons = ["EXCEEDS_MAX_FACES"]
+    kept: list[DescribedFace] = []
+    unindexed = []
+    for face in described:
+        reasons = face.reasons or (["EXCEEDS_MAX_FACES"] if len(kept) >= max_faces else [])
         if reasons:
-            unindexed.append({"Reasons": reasons, "FaceDetail": detail})
+            unindexed.append({"Reasons": reasons, "FaceDetail": face.detail})
         else:
-            kept.append((detection, detail))
+            kept.append(face)
 
-    embeddings = embed_faces(image.rgb, [detection for detection, _ in kept])
+    embeddings = embed_faces(image.rgb, [face.detection for face in kept])
     faces = add_faces(
         collection.collection_id,
         [
-            NewFace(embedding, detail["BoundingBox"], detail["Confidence"])
-            for embedding, (_, detail) in zip(embeddings, kept, strict=True)
+            NewFace(embedding, face.detail["BoundingBox"], face.detail["Confidence"])
+            for embedding, face in zip(embeddings, kept, strict=True)
         ],
         image_id=str(uuid.uuid4()),
         external_image_id=request.get("ExternalImageId"),
     )
     return {
-        "FaceRecords": [{"Face": face, "FaceDetail": detail} for face, (_, detail) in zip(faces, kept, strict=True)],
+        "FaceRecords": [{"Face": stored, "FaceDetail": face.detail} for stored, face in zip(faces, kept, strict=True)],
         "UnindexedFaces": unindexed,
         "FaceModelVersion": collection.face_model_version,
     }

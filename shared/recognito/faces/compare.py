@@ -22,7 +22,7 @@ from recognito_inference.face_detector import BASE_LONG_SIDE, FaceDetection, det
 from recognito_inference.face_embedder import embed_crops, face_crops
 
 from recognito.errors import InvalidParameterException
-from recognito.faces.details import face_details, passes_quality_filter
+from recognito.faces.details import DescribedFace, describe_faces
 from recognito.faces.similarity import similarity
 from recognito.images import INVALID_PARAMETERS_MESSAGE, DecodedImage, limits_for, load_image
 
@@ -35,14 +35,9 @@ DEFAULT_QUALITY_FILTER = "NONE"
 SURELY_LARGEST_AT_BASE = 100.0
 
 
-def _filtered(
-    image: DecodedImage, detections: list[FaceDetection], quality_filter: str
-) -> tuple[list[FaceDetection], list[dict[str, Any]]]:
+def _filtered(image: DecodedImage, detections: list[FaceDetection], quality_filter: str) -> list[DescribedFace]:
     """The detections the QualityFilter keeps, with their FaceDetails, in the same order."""
-    details = face_details(image, detections)
-    size = (image.width, image.height)
-    kept = [i for i, detail in enumerate(details) if passes_quality_filter(detail, quality_filter, size)]
-    return [detections[i] for i in kept], [details[i] for i in kept]
+    return [face for face in describe_faces(image, detections, quality_filter) if not face.reasons]
 
 
 def _large_faces_at_base(image: DecodedImage) -> list[FaceDetection]:
@@ -69,18 +64,15 @@ def _large_faces_at_base(image: DecodedImage) -> list[FaceDetection]:
     ]
 
 
-def _source_face(image: DecodedImage, quality_filter: str) -> tuple[FaceDetection, dict[str, Any]]:
-    """The source's largest face that the filter keeps, and its FaceDetail."""
+def _source_face(image: DecodedImage, quality_filter: str) -> DescribedFace:
+    """The source's largest face that the filter keeps."""
     quick = _large_faces_at_base(image)
-    if quick:
-        detections, details = _filtered(image, quick, quality_filter)
-        if detections:
-            return detections[0], details[0]
-    detections = detect_faces(image.rgb, max_faces=MAX_TARGET_FACES)
-    detections, details = _filtered(image, detections, quality_filter)
-    if not detections:
+    kept = _filtered(image, quick, quality_filter) if quick else []
+    if not kept:
+        kept = _filtered(image, detect_faces(image.rgb, max_faces=MAX_TARGET_FACES), quality_filter)
+    if not kept:
         raise InvalidParameterException(INVALID_PARAMETERS_MESSAGE)
-    return detections[0], details[0]
+    return kept[0]
 
 
 def compare_faces(request: dict[str, Any]) -> dict[str, Any]:
@@ -92,14 +84,17 @@ def compare_faces(request: dict[str, Any]) -> dict[str, Any]:
     target = load_image(request["TargetImage"], limits, member="TargetImage")
 
     # The source's largest face is the one compared (the filter may pass over a poor one).
-    source_detection, source_detail = _source_face(source, quality_filter)
+    source_face = _source_face(source, quality_filter)
     found = detect_faces(target.rgb, max_faces=MAX_TARGET_FACES)
     if not found:
         raise InvalidParameterException(INVALID_PARAMETERS_MESSAGE)
     # Faces found but all filtered out leave both lists empty: there were faces, none compared.
-    target_detections, target_details = _filtered(target, found, quality_filter)
+    targets = _filtered(target, found, quality_filter)
+    target_details = [face.detail for face in targets]
 
-    crops = np.concatenate([face_crops(source.rgb, [source_detection]), face_crops(target.rgb, target_detections)])
+    crops = np.concatenate(
+        [face_crops(source.rgb, [source_face.detection]), face_crops(target.rgb, [face.detection for face in targets])]
+    )
     embeddings = embed_crops(crops)
     scores = np.atleast_1d(similarity(embeddings[0], embeddings[1:]))
 
@@ -112,7 +107,10 @@ def compare_faces(request: dict[str, Any]) -> dict[str, Any]:
     unmatched = [detail for score, detail in zip(scores, target_details, strict=True) if score < threshold]
 
     response: dict[str, Any] = {
-        "SourceImageFace": {"BoundingBox": source_detail["BoundingBox"], "Confidence": source_detail["Confidence"]},
+        "SourceImageFace": {
+            "BoundingBox": source_face.detail["BoundingBox"],
+            "Confidence": source_face.detail["Confidence"],
+        },
         "FaceMatches": matches,
         "UnmatchedFaces": unmatched,
     }

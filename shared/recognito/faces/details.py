@@ -17,6 +17,7 @@ from recognito_inference.face_attributes import analyze, mesh_pose
 from recognito_inference.face_detector import FaceDetection
 from recognito_inference.face_geometry import face_quality, head_pose
 
+from recognito.boxes import bounding_box
 from recognito.faces.attributes import (
     AFTER_CONFIDENCE,
     BEFORE_LANDMARKS,
@@ -110,15 +111,11 @@ def face_details(
         poses = head_pose(points)
     qualities = face_quality(image.rgb, boxes)
     size = np.array([image.width, image.height], dtype=np.float64)
-    boxes = boxes / np.tile(size, 2)
     landmark_xy = landmark_px / size
     extra = face_attribute_values(analysis, wanted) if analysis is not None else [{} for _ in detections]
     details = []
     for i, detection in enumerate(detections):
-        left, top, right, bottom = (float(v) for v in boxes[i])
-        detail: dict[str, Any] = {
-            "BoundingBox": {"Width": right - left, "Height": bottom - top, "Left": left, "Top": top}
-        }
+        detail: dict[str, Any] = {"BoundingBox": bounding_box(boxes[i], image.width, image.height, clip=False)}
         detail.update({key: extra[i][key] for key in BEFORE_LANDMARKS if key in extra[i]})
         detail["Landmarks"] = [
             {"Type": name, "X": float(landmark_xy[i, k, 0]), "Y": float(landmark_xy[i, k, 1])}
@@ -130,11 +127,6 @@ def face_details(
         detail.update({key: extra[i][key] for key in AFTER_CONFIDENCE if key in extra[i]})
         details.append(detail)
     return details
-
-
-def face_detail(image: DecodedImage, detection: FaceDetection) -> dict[str, Any]:
-    """The DEFAULT FaceDetail of one detection (``face_details`` for many: it is vectorized)."""
-    return face_details(image, [detection])[0]
 
 
 def quality_filter_reasons(detail: dict[str, Any], level: str, image_size: tuple[int, int] | None = None) -> list[str]:
@@ -171,3 +163,28 @@ def passes_quality_filter(detail: dict[str, Any], level: str, image_size: tuple[
     The bars are ``_BARS`` above; ``image_size`` (width, height) adds the minimum face size.
     """
     return not quality_filter_reasons(detail, level, image_size)
+
+
+@dataclass(frozen=True)
+class DescribedFace:
+    """A detected face, its FaceDetail, and why the request's QualityFilter leaves it out ([]: kept)."""
+
+    detection: FaceDetection
+    detail: dict[str, Any]
+    reasons: list[str]
+
+
+def describe_faces(
+    image: DecodedImage,
+    detections: Sequence[FaceDetection],
+    quality_filter: str = "NONE",
+    attributes: Sequence[str] = ("DEFAULT",),
+) -> list[DescribedFace]:
+    """Each detection (largest first, as the detector gives them) with its FaceDetail and the
+    filter's verdict: what every face operation that filters (CompareFaces, IndexFaces, the image
+    searches) does before it embeds; the first with no reasons is the largest face that passes."""
+    size = (image.width, image.height)
+    return [
+        DescribedFace(detection, detail, quality_filter_reasons(detail, quality_filter, size))
+        for detection, detail in zip(detections, face_details(image, detections, attributes), strict=True)
+    ]
