@@ -1,6 +1,6 @@
 """Face search at scale: latency, recall vs exact search, cold load, memory, update throughput.
 
-Synthetic embeddings that behave like faces (recognito.search.synthetic: identities with several
+Synthetic embeddings that behave like faces (tests/synthetic_faces.py: identities with several
 faces each, same-identity cosine ~0.6-0.9, different ~0-0.3; every query is a new face of a known
 identity). Default: 100k faces; ``--full`` adds 1M. Each size's index is built once into
 .cache/bench/ and reused.
@@ -32,9 +32,11 @@ import numpy as np
 from recognito.faces.similarity import cosine_for_similarity
 from recognito.search import AnnParams, DirSnapshotStore, FaceChange, FaceIndex, load_snapshot, save_snapshot
 from recognito.search.index import cells_for
-from recognito.search.synthetic import synthetic_faces
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from synthetic_faces import synthetic_faces  # noqa: E402
+
 CACHE = ROOT / ".cache" / "bench" / "search"
 MAX_FACES = 10
 THRESHOLD = cosine_for_similarity(80.0)  # FaceMatchThreshold's default

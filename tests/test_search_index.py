@@ -19,13 +19,12 @@ from recognito.search import (
     MemorySnapshotStore,
     S3SnapshotStore,
     load_snapshot,
-    merge_results,
     refresh_snapshot,
     save_snapshot,
-    shard_of,
     snapshot_seq,
 )
-from recognito.search.synthetic import synthetic_faces
+from search_shards import merge_results, shard_of
+from synthetic_faces import synthetic_faces
 
 THRESHOLD = cosine_for_similarity(80.0)
 SMALL_ANN = AnnParams(ann_threshold=500)

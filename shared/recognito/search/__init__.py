@@ -4,7 +4,7 @@
   with exact re-rank when large.
 - ``IndexCache`` / ``index_cache`` (cache.py): per-process indexes, synced per call.
 - snapshots (snapshot.py): the index in S3 for cold starts, written by ``refresh_snapshot``.
-- sharding (shard.py): collections beyond one function's memory.
+Sharding collections beyond one function's memory is planned, not built (tests/search_shards.py).
 See README.md beside this file.
 """
 
@@ -21,8 +21,6 @@ _HOMES = {
     "DIM": "index",
     "AnnParams": "index",
     "FaceIndex": "index",
-    "merge_results": "shard",
-    "shard_of": "shard",
     "DirSnapshotStore": "snapshot",
     "MemorySnapshotStore": "snapshot",
     "S3SnapshotStore": "snapshot",

@@ -1,4 +1,4 @@
-"""Synthetic face embeddings for the search tests and benchmarks.
+"""Synthetic face embeddings for the search tests and benchmarks (bench/search_scale.py); not deployed.
 
 Random unit vectors in 512-d are all nearly orthogonal, so an ANN index finds them either trivially
 (one point per cluster) or not at all (no structure): neither says anything about real faces.
@@ -17,8 +17,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-
-DIM = 512
+from recognito.faces.similarity import EMBEDDING_SIZE as DIM
 
 
 class SyntheticFaces(NamedTuple):

@@ -8,7 +8,10 @@ invokes one search function per shard in parallel (a Lambda fan-out: each answer
 ``max_faces`` above the threshold from its warm index) and merges them (``merge_results``); since
 every shard returns its own exact-re-ranked top ``max_faces``, the merged top ``max_faces`` equals
 what one index over all faces would return. Latency is the slowest shard plus one invoke (tens of
-ms), and shards stay warm independently. See README.md beside this file.
+ms), and shards stay warm independently. See shared/recognito/search/README.md.
+
+A plan, not deployed: nothing in the functions shards yet, so these two pieces live with their test
+(tests/test_search_index.py) until the per-shard feed and fan-out are built, and then move there.
 """
 
 from __future__ import annotations
