@@ -1,9 +1,9 @@
 """Scheduled: brings the S3 snapshots of large collections' search indexes up to date."""
 
-from aws_lambda_powertools import Logger
 from recognito.collections.snapshots import refresh_snapshots
+from recognito.logs import structured_logger
 
-logger = Logger(service="recognito")
+logger = structured_logger()
 
 
 @logger.inject_lambda_context

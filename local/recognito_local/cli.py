@@ -48,9 +48,11 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--save-interval",
         type=float,
-        default=1.0,
+        default=10.0,
         metavar="SECONDS",
-        help="how often changed state is written; a crash loses at most this much (default: %(default)s)",
+        help="how often a snapshot of the changed state is taken; every acknowledged write is in the "
+        "journal on disk before it is answered, and a start replays the writes since the last snapshot "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--trigger",
@@ -80,17 +82,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _configure_logging() -> None:
-    """Our one line per request on stderr; the libraries' chatter only from warnings up.
+    """Our one line per request on stderr, as the functions' Powertools JSON lines (any input
+    escaped, never a failed log call); the libraries' chatter only from warnings up.
 
     Our logger has its own handler: Powertools filters the root handlers against every logger
     whose name contains its service name ("recognito"), which would silence ours.
     """
-    layout = {"format": "%(asctime)s %(message)s", "datefmt": "%H:%M:%S"}
-    logging.basicConfig(level=logging.WARNING, **layout)  # a no-op where logging is set up already
+    from recognito.logs import structured_formatter
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     ours = logging.getLogger("recognito_local")
     if not ours.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(layout["format"], layout["datefmt"]))
+        handler.setFormatter(structured_formatter(service="recognito-local"))
         ours.addHandler(handler)
     ours.setLevel(logging.INFO)
     ours.propagate = False

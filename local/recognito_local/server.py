@@ -29,7 +29,7 @@ from typing import IO, Any
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from recognito_local.persistence import StateError, StateStore, changes_state
+from recognito_local.persistence import StateError, StateStore
 
 log = logging.getLogger("recognito_local")
 
@@ -64,7 +64,6 @@ class LocalEndpoint:
         self.ready = threading.Event()
         self._active = 0
         self._idle = threading.Condition()
-        self._dynamodb = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
@@ -85,16 +84,6 @@ class LocalEndpoint:
         log.info("%s %s %.1fms", label, status.split()[0], (time.perf_counter() - started) * 1000)
         start_response(status, headers)
         return [body]
-
-    @contextmanager
-    def _serialized(self, service: str | None) -> Iterator[None]:
-        """One DynamoDB request at a time: moto's tables do no locking of their own, and
-        conditional writes and transactions must check and write atomically, as DynamoDB does."""
-        if service != "dynamodb":
-            yield
-            return
-        with self._dynamodb:
-            yield
 
     def drain(self, timeout: float) -> bool:
         """Wait for requests in flight to finish; False if some were still running at ``timeout``."""
@@ -151,7 +140,8 @@ class LocalEndpoint:
             captured[:] = [status, headers]
             return chunks.append
 
-        with self.store.gate.shared(), self._serialized(service):
+        # Serialized where moto needs it, journaled and on disk before it is answered (persistence.py).
+        with self.store.request(environ, service, target) as environ:
             try:
                 result = self.moto(environ, capture)
                 try:
@@ -160,10 +150,8 @@ class LocalEndpoint:
                     getattr(result, "close", lambda: None)()
             except Exception:
                 log.exception("moto failed on %s %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO"))
-                return _status(500), [("Content-Type", "text/plain")], b"Internal server error"
-            finally:
-                if changes_state(environ["REQUEST_METHOD"], target):
-                    self.store.record_write(service)
+                captured[:] = [_status(500), [("Content-Type", "text/plain")]]
+                chunks[:] = [b"Internal server error"]
         status, headers = captured
         return status, headers, b"".join(chunks)
 
@@ -185,7 +173,7 @@ def _proxy_response(result: dict[str, Any]) -> Response:
     return _status(int(result["statusCode"])), headers, data
 
 
-def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0, triggers: Sequence[str] = ()) -> None:
+def serve(host: str, port: int, data_dir: Path, save_interval: float = 10.0, triggers: Sequence[str] = ()) -> None:
     """Run the endpoint until SIGINT or SIGTERM, then save the state and return.
 
     ``triggers`` are upload rules (JSON, one each) added to ``<data_dir>/triggers.json``'s
@@ -212,12 +200,13 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 1.0, trig
     from werkzeug.serving import make_server
 
     store = StateStore(data_dir, save_interval)
+    app = LocalEndpoint(store)
+    uploads.hook()  # a replayed upload queues its trigger's message as it did the first time
     try:
-        restored = store.load()
+        restored = store.load(app.moto)
     except StateError as error:
         listener.close()
         raise ServeError(str(error)) from error
-    app = LocalEndpoint(store)
     server = make_server(host, port, app, threaded=True, request_handler=_request_handler(), fd=listener.fileno())
     listener.close()  # the server serves a duplicate of it
     serving = threading.Thread(target=server.serve_forever, args=(0.1,), name="recognito-serve", daemon=True)

@@ -105,11 +105,15 @@ class UploadTriggers:
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES})
         self.queue_url = sqs.create_queue(QueueName=self.queue_name, Attributes={"RedrivePolicy": redrive})["QueueUrl"]
-        _hook_s3(self._object_created)
+        self.hook()
         self.rules()
         self._thread = threading.Thread(target=self._poll, args=(sqs,), name="recognito-uploads", daemon=True)
         self._thread.start()
         self._wake.set()  # messages saved by an earlier run are processed now
+
+    def hook(self) -> None:
+        """Queue a message for every created object a rule matches (from now on; again is harmless)."""
+        _hook_s3(self._object_created)
 
     def stop(self, timeout: float) -> None:
         """Finish the batch in hand; messages still waiting stay in the queue for the next start."""

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from recognito.auth import authenticate
@@ -26,13 +26,14 @@ from recognito.errors import (
     SerializationException,
     UnknownOperationException,
 )
+from recognito.logs import structured_logger
 from recognito.protocol.model import operation_model, operation_names, target_prefix
 from recognito.protocol.serialization import serialize
 from recognito.protocol.validation import parse_input
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
-logger = Logger(service="recognito")
+logger = structured_logger()
 metrics = Metrics(namespace="recognito", service="recognito")
 
 ServiceCall = Callable[[dict[str, Any], Any], dict[str, Any]]
