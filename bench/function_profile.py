@@ -1,6 +1,6 @@
 """Per-function memory and latency, in-process: where template.yaml's MemorySize and Timeout come from.
 
-    .venv/bin/python bench/function_profile.py [--quick] [--write] [FUNCTION_DIR ...]
+    .venv/bin/python bench/function_profile.py [--quick] [--write] [FUNCTION ...]   (DetectFaces or detect_faces)
 
 Each function runs in a fresh process, so its peak RSS is its own, with RECOGNITO_THREADS=1 (one
 vCPU: what a 1769 MB Lambda has) against moto in-process, as the tests run. Measured per function:
@@ -12,9 +12,9 @@ vCPU: what a 1769 MB Lambda has) against moto in-process, as the tests run. Meas
   phone photo), every image member (``Image``, ``SourceImage``, ``TargetImage``) replaced;
 - peak RSS of the process (includes the harness: Python, moto and boto3, shown as "harness").
 
-The upload function (s3_upload) is profiled twice, as deployed: S3UploadFaces (IndexFaces and
-DetectFaces rules) and S3UploadAnalysis (DetectLabels, DetectText, DetectModerationLabels), on
-new objects each call (a repeated object would be skipped as a duplicate).
+The upload function (s3_upload) is profiled twice, as deployed: S3UploadFaces and S3UploadAnalysis,
+each with a rule for every action it runs, on new objects each call (a repeated object would be
+skipped as a duplicate).
 
 The rules that turn these into MemorySize and Timeout (``recommend``), printed next to what
 template.yaml has:
@@ -24,7 +24,7 @@ template.yaml has:
   CPU-bound and below one vCPU a call takes proportionally longer for the same GB-seconds.
 - timeout: API functions 3 x (init + cold + one 12 MP call), between 10 s and API Gateway's 29 s;
   upload functions a batch of 5 at 3 x (init + cold + 5 x the 12 MP call), at least 60 s.
-- functions that search a collection (``SEARCHING``) hold its index in memory, so collection size
+- functions that search a collection (those with the Search layer) hold its index in memory, so collection size
   sets their memory and timeout (shared/recognito/search/README.md); measured on one-face
   collections, the profile gives only their floor.
 
@@ -49,24 +49,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from recognito.registry import Function, registry
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "function_profile.json"
 README = REPO / "README.md"
 START, END = "<!-- function-profile:start -->", "<!-- function-profile:end -->"
 IMAGE_MEMBERS = ("Image", "SourceImage", "TargetImage")
-UPLOAD_PROFILES = {
-    "S3UploadFaces": [
-        {"prefix": "faces/", "action": "IndexFaces", "collection": "my-collection"},
-        {"prefix": "faces/", "action": "DetectFaces"},
-    ],
-    "S3UploadAnalysis": [
-        {"prefix": "faces/", "action": "DetectLabels"},
-        {"prefix": "faces/", "action": "DetectText"},
-        {"prefix": "faces/", "action": "DetectModerationLabels"},
-    ],
-}
 API_TIMEOUT_CAP = 29
-SEARCHING = {"search_faces", "search_users", "search_faces_by_image", "search_users_by_image", "recognize_celebrities"}
 COST_START, COST_END = "<!-- cost-model:start -->", "<!-- cost-model:end -->"
 PRICES = {  # us-east-1, x86, on-demand, looked up 2026-11 (sources in the README, "Cost")
     "lambda_gb_second": 0.0000166667,
@@ -112,34 +102,20 @@ def phone_photo() -> bytes:
     return buffer.getvalue()
 
 
-class Context:
-    function_name = "recognito-bench"
-    memory_limit_in_mb = 3008
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:recognito-bench"
-    aws_request_id = "bench"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 900_000
+def _upload_rules(function: Function) -> list[dict[str, str]]:
+    """One rule per action the upload function runs, all on the same prefix."""
+    return [
+        {"prefix": "faces/", "action": action, **({"collection": "my-collection"} if action == "IndexFaces" else {})}
+        for action in function.runs
+    ]
 
 
 def _call(name: str, body: dict) -> None:
-    from botocore import xform_name
     from recognito.protocol import proxy_event
+    from recognito_local.invoke import call_handler
 
     headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"RekognitionService.{name}"}
-    _load(xform_name(name)).handler(proxy_event(json.dumps(body), headers), Context())
-
-
-def _load(directory: str) -> Any:
-    import importlib.util
-
-    path = REPO / "functions" / directory / "app.py"
-    spec = importlib.util.spec_from_file_location(f"bench_{directory}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    call_handler(registry().operation(name), proxy_event(json.dumps(body), headers))
 
 
 def _prepare(directory: str, event: dict) -> dict:
@@ -181,58 +157,63 @@ def worker(profile: str, repeats: int) -> dict[str, Any]:
     from moto import mock_aws  # first: it must hook botocore before any client exists; imports boto3
 
     with mock_aws():
+        from recognito_local.invoke import LambdaContext, functions_dir, load_module
+
         harness = _rss_mb()
-        directory = "s3_upload" if profile in UPLOAD_PROFILES else profile
-        init = _timed(lambda: _load(directory))
-        handler = sys.modules[f"bench_{directory}"].handler
+        function = registry().functions[profile]
+        init = _timed(lambda: load_module(functions_dir() / function.code / "app.py"))
+        module = load_module(functions_dir() / function.code / "app.py")
+
+        def handler(event: dict) -> Any:
+            return module.handler(event, LambdaContext.for_function(function))
+
         from recognito.storage import ensure_tables
 
         ensure_tables()
-        if profile in UPLOAD_PROFILES:
-            measured = _profile_upload(profile, handler, repeats)
-        elif profile == "front_door":
-            measured = _profile_front_door(handler, repeats)
+        if function.kind == "event":
+            measured = _profile_upload(function, handler, repeats)
+        elif function.kind == "router":
+            measured = _profile_front_door(module, handler, repeats)
         else:
-            measured = _profile_api(profile, handler, repeats)
+            measured = _profile_api(function.code, handler, repeats)
         return {"init_s": init, **measured, "harness_rss_mb": harness, "peak_rss_mb": _rss_mb()}
 
 
 def _profile_api(profile: str, handler: Any, repeats: int) -> dict[str, Any]:
     event = _prepare(profile, json.loads((REPO / "events" / f"{profile}.json").read_text()))
-    cold = _timed(lambda: handler(json.loads(json.dumps(event)), Context()))
-    warm = [_timed(lambda: handler(json.loads(json.dumps(event)), Context())) for _ in range(repeats)]
+    cold = _timed(lambda: handler(json.loads(json.dumps(event))))
+    warm = [_timed(lambda: handler(json.loads(json.dumps(event)))) for _ in range(repeats)]
     result = {"cold_s": cold, "warm_ms": 1000 * statistics.median(warm)}
     big = _with_photo(event, phone_photo())
     if big is not None:
-        first_big = _timed(lambda: handler(big, Context()))
-        bigs = [_timed(lambda: handler(big, Context())) for _ in range(max(2, repeats // 4))]
+        first_big = _timed(lambda: handler(big))
+        bigs = [_timed(lambda: handler(big)) for _ in range(max(2, repeats // 4))]
         result.update(photo_first_ms=1000 * first_big, photo_ms=1000 * statistics.median(bigs))
     return result
 
 
-def _profile_front_door(handler: Any, repeats: int) -> dict[str, Any]:
+def _profile_front_door(front: Any, handler: Any, repeats: int) -> dict[str, Any]:
     """The front door's own CPU per request of the largest size Lambda accepts (6 MB): reading the
     event, as the runtime does, and writing it into the Invoke payload; the hop itself is stubbed."""
     from recognito.protocol import proxy_event
 
-    front = sys.modules["bench_front_door"]
     front.invoke = lambda operation, event: {"statusCode": 200, "headers": {}, "body": json.dumps(event)[:2]}
     body = json.dumps({"Image": {"Bytes": base64.b64encode(os.urandom(4 * 1024 * 1024)).decode()}})
     raw = json.dumps(proxy_event(body, {"X-Amz-Target": "RekognitionService.DetectFaces"}))
-    cold = _timed(lambda: handler(json.loads(raw), Context()))
+    cold = _timed(lambda: handler(json.loads(raw)))
     cpu = []
     for _ in range(repeats):
         began = time.process_time()
-        handler(json.loads(raw), Context())
+        handler(json.loads(raw))
         cpu.append(time.process_time() - began)
     return {"cold_s": cold, "warm_ms": 1000 * statistics.median(cpu), "request_mb": len(raw) / 1e6}
 
 
-def _profile_upload(profile: str, handler: Any, repeats: int) -> dict[str, Any]:
+def _profile_upload(function: Function, handler: Any, repeats: int) -> dict[str, Any]:
     import boto3
     from recognito.uploads.events import CreatedObject, notification_record, sqs_event
 
-    os.environ["RECOGNITO_UPLOAD_RULES"] = json.dumps(UPLOAD_PROFILES[profile])
+    os.environ["RECOGNITO_UPLOAD_RULES"] = json.dumps(_upload_rules(function))
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="bench-uploads")
     _call("CreateCollection", {"CollectionId": "my-collection"})
@@ -249,7 +230,7 @@ def _profile_upload(profile: str, handler: Any, repeats: int) -> dict[str, Any]:
     def run(kind: str) -> float:
         event = upload(kind)
         began = time.perf_counter()
-        reply = handler(event, Context())
+        reply = handler(event)
         elapsed = time.perf_counter() - began
         assert reply == {"batchItemFailures": []}, reply
         return elapsed
@@ -279,19 +260,16 @@ def _sample_photo() -> bytes:
 
 
 def profiles(selected: list[str]) -> list[str]:
-    directories = sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py"))
-    names = [d for d in directories if d != "s3_upload"] + list(UPLOAD_PROFILES)
+    """The registry's functions (by name, e.g. ``DetectFaces``), or those selected by name or code."""
     return [
         name
-        for name in names
-        if not selected or name in selected or (name in UPLOAD_PROFILES and "s3_upload" in selected)
+        for name, function in registry().functions.items()
+        if not selected or name in selected or function.code in selected
     ]
 
 
 def logical_id(profile: str) -> str:
-    if profile in UPLOAD_PROFILES:
-        return f"{profile}Function"
-    return "".join(part.capitalize() for part in profile.split("_")) + "Function"
+    return registry().functions[profile].logical_id
 
 
 def _ceil64(mb: float) -> int:
@@ -302,7 +280,8 @@ def recommend(profile: str, m: dict[str, Any]) -> tuple[int, int]:
     """(MemorySize MB, Timeout s) from one function's measurements: the rules in the docstring."""
     image = "photo_ms" in m
     memory = max(512, _ceil64(m["peak_rss_mb"] * 1.25))
-    if profile == "front_door":
+    function = registry().functions[profile]
+    if function.kind == "router":
         # It waits for the operation's function, so its GB-seconds grow with its memory: the
         # least memory whose CPU share reads and forwards a 6 MB request within FRONT_DOOR_BUDGET.
         share_needed = m["warm_ms"] / 1000 / FRONT_DOOR_BUDGET_S
@@ -310,34 +289,19 @@ def recommend(profile: str, m: dict[str, Any]) -> tuple[int, int]:
         return memory, API_TIMEOUT_CAP
     if image:
         memory = max(memory, 1769)
-    if profile in UPLOAD_PROFILES:
+    if function.kind == "event":
         worst = m["init_s"] + m["cold_s"] + BATCH_SIZE * m["photo_first_ms"] / 1000
         return memory, max(60, math.ceil(3 * worst))
     worst = m["init_s"] + m["cold_s"] + m.get("photo_first_ms", 0) / 1000
     timeout = min(API_TIMEOUT_CAP, max(10, math.ceil(3 * worst)))
-    if profile in SEARCHING:
-        configured = template_settings().get(logical_id(profile), (0, 0))
-        return max(memory, configured[0]), max(timeout, configured[1])
+    if "Search" in function.layers:
+        return max(memory, function.memory), max(timeout, function.timeout)
     return memory, timeout
 
 
 def template_settings() -> dict[str, tuple[int, int]]:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)  # noqa: S506
-    defaults = template["Globals"]["Function"]
-    return {
-        name: (
-            r["Properties"].get("MemorySize", defaults["MemorySize"]),
-            r["Properties"].get("Timeout", defaults["Timeout"]),
-        )
-        for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
+    """(MemorySize, Timeout) by logical id, as the registry sets them (template.yaml is generated from it)."""
+    return {function.logical_id: (function.memory, function.timeout) for function in registry().functions.values()}
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -362,7 +326,7 @@ def cost_model(results: dict[str, dict[str, Any]]) -> str:
     from PIL import Image
 
     configured = template_settings()
-    detect, front = results["detect_faces"], results["front_door"]
+    detect, front = results["DetectFaces"], results["FrontDoor"]
     gb = configured["DetectFacesFunction"][0] / 1024
     front_gb = configured["FrontDoorFunction"][0] / 1024
     sample = json.loads(json.loads((REPO / "events" / "detect_faces.json").read_text())["body"])["Image"]["Bytes"]
@@ -397,7 +361,7 @@ def _replace_block(text: str, start: str, end: str, body: str) -> str:
 
 def write_readme(results: dict[str, dict[str, Any]]) -> None:
     text = _replace_block(README.read_text(), START, END, table(results))
-    if "detect_faces" in results and "front_door" in results:
+    if "DetectFaces" in results and "FrontDoor" in results:
         text = _replace_block(text, COST_START, COST_END, cost_model(results))
     README.write_text(text)
 
@@ -422,17 +386,17 @@ def main(argv: list[str]) -> int:
         memory, timeout = recommend(profile, results[profile])
         results[profile].update(recommended_memory_mb=memory, recommended_timeout_s=timeout)
         configured = template_settings().get(logical_id(profile))
-        flag = "" if configured == (memory, timeout) else f"   template.yaml has {configured}"
+        flag = "" if configured == (memory, timeout) else f"   the registry has {configured}"
         if flag:
             mismatches.append(profile)
         print(f"{profile:<28} {json.dumps({k: round(v, 3) for k, v in results[profile].items()})}{flag}", flush=True)
     print()
     print(table(results))
     print("\nmeasured locally (2-core development machine, RECOGNITO_THREADS=1), not on Lambda")
-    if "detect_faces" in results and "front_door" in results:
+    if "DetectFaces" in results and "FrontDoor" in results:
         print("\n" + cost_model(results))
     if mismatches:
-        print(f"template.yaml differs from the rules for: {', '.join(mismatches)}")
+        print(f"the registry (data/functions.toml) differs from the rules for: {', '.join(mismatches)}")
     if write:
         stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         RESULTS.write_text(json.dumps({**stored, **results}, indent=1, sort_keys=True) + "\n")
