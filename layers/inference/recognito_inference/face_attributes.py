@@ -43,7 +43,6 @@ EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # Mesh indices (MediaPipe's canonical numbering). "Image-left" is the subject's right.
 EYE_CORNERS = np.array([[33, 133], [362, 263]])  # [image-left eye, image-right eye] x [left, right] corner
 LIPS = {"left": 61, "right": 291, "upper_outer": 0, "lower_outer": 17, "upper_inner": 13, "lower_inner": 14}
-NOSE_TIP = 1
 # The iris model's contour: points 0-8 run along the lower lid from the outer corner to the inner
 # one, 9-15 along the upper lid; each upper point faces lower point 1-7.
 IRIS_UPPER = np.arange(9, 16)

@@ -2,7 +2,7 @@
 
 - ``FaceIndex`` (index.py): one collection; exact float16 scan when small, faiss IVF (8-bit codes)
   with exact re-rank when large.
-- ``IndexCache`` / ``index_cache`` (cache.py): per-process indexes, synced per call.
+- ``IndexCache`` (cache.py): per-process indexes, synced per call.
 - snapshots (snapshot.py): the index in S3 for cold starts, written by ``refresh_snapshot``.
 Sharding collections beyond one function's memory is planned, not built (tests/search_shards.py).
 See README.md beside this file.
@@ -15,7 +15,6 @@ from typing import Any
 # and functions that never search must not load faiss and numkong, which live in the SearchLayer.
 _HOMES = {
     "IndexCache": "cache",
-    "index_cache": "cache",
     "FaceChange": "feed",
     "FaceFeed": "feed",
     "DIM": "index",

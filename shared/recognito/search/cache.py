@@ -1,6 +1,6 @@
 """The per-process cache of collection indexes that makes warm searches cheap.
 
-``index_cache.get(collection_id, feed)`` returns the collection's index brought up to date: it
+``IndexCache.get(collection_id, feed)`` returns the collection's index brought up to date: it
 checks the incarnation (a collection deleted and re-created under the same id must not answer
 with the old faces), then applies ``feed.changes_since(index.seq)``. When nothing changed that is
 two cheap key lookups in DynamoDB and no scan, and a face indexed by any function is visible to
@@ -144,5 +144,3 @@ class IndexCache:
                     total -= sizes.get(cid, 0)
                     del self._entries[cid]
 
-
-index_cache = IndexCache()
