@@ -34,7 +34,6 @@ from recognito_local.persistence import StateError, StateStore
 log = logging.getLogger("recognito_local")
 
 HEALTH_PATH = "/_recognito/health"
-REKOGNITION_TARGET = "RekognitionService."
 DEFAULT_REGION = "us-east-1"
 _SCOPE = re.compile(r"Credential=[^/,\s]*/\d{8}/[^/,\s]+/([^/,\s]+)/aws4_request")
 
@@ -57,9 +56,10 @@ class LocalEndpoint:
 
     def __init__(self, store: StateStore) -> None:
         # moto's server imports Flask and every backend index: only once the environment is set.
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from moto.moto_server.werkzeug_app import UNSIGNED_REQUESTS, DomainDispatcherApplication, create_backend_app
 
         self.moto = DomainDispatcherApplication(create_backend_app)
+        self._unsigned_prefixes = frozenset(UNSIGNED_REQUESTS)
         self.store = store
         self.ready = threading.Event()
         self._active = 0
@@ -74,16 +74,28 @@ class LocalEndpoint:
         service = signing_service(environ)
         target = environ.get("HTTP_X_AMZ_TARGET") or ""
         with self._tracked():
-            if service == "rekognition" or target.startswith(REKOGNITION_TARGET):
+            if self._is_rekognition(service, target):
                 label = f"rekognition {target.partition('.')[2] or '-'}"
                 status, headers, body = self._rekognition(environ)
             else:
                 operation = target.rpartition(".")[2] or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')}"
                 label = f"{service or 'unsigned'} {operation}"
                 status, headers, body = self._moto(environ, service, target)
-        log.info("%s %s %.1fms", label, status.split()[0], (time.perf_counter() - started) * 1000)
+        code, elapsed = int(status.split()[0]), (time.perf_counter() - started) * 1000
+        fields = {"target": target or None, "status": code, "duration_ms": round(elapsed, 1)}
+        log.info("%s %s %.1fms", label, code, elapsed, extra=fields)
         start_response(status, headers)
         return [body]
+
+    def _is_rekognition(self, service: str | None, target: str) -> bool:
+        """Rekognition answers what is signed for it or names it in any casing or prefix
+        (``rekognitionservice.X``: AWS's UnknownOperationException, never S3's bucket list), and
+        a target moto cannot place: one without a dot (moto fails on it), or an unsigned one of a
+        service moto serves only signed (moto would answer it as S3)."""
+        prefix, dot, _ = target.partition(".")
+        if service == "rekognition" or "rekognition" in prefix.lower():
+            return True
+        return bool(target) and (not dot or (service is None and prefix not in self._unsigned_prefixes))
 
     def drain(self, timeout: float) -> bool:
         """Wait for requests in flight to finish; False if some were still running at ``timeout``."""
