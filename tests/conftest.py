@@ -65,6 +65,18 @@ def call(operation: str, body: dict[str, Any] | str, headers: dict[str, str] | N
     return reply["statusCode"], json.loads(reply["body"])
 
 
+@pytest.fixture(autouse=True)
+def _settings_read_afresh():
+    """recognito reads its settings once (``recognito.settings``): a test that changes the
+    environment clears them after the change, and every test starts and ends with them unread,
+    so none sees another's (this runs after monkeypatch has put the environment back)."""
+    from recognito.settings import settings
+
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
 @pytest.fixture
 def aws():
     """moto in-process, with recognito's tables created."""

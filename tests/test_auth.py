@@ -17,15 +17,16 @@ from urllib.parse import urlsplit
 import boto3
 import botocore.auth
 import pytest
-import yaml
 from botocore import xform_name
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from conftest import REPO, invoke_event
+from cfn_template import load_template
+from conftest import invoke_event
 from recognito.auth import keys
 from recognito.protocol import proxy_event
+from recognito.settings import settings
 from recognito_local.cli import main as cli
 
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
@@ -40,6 +41,7 @@ def keystore(aws, monkeypatch):
     key_id = kms.create_key(Description="recognito access key secrets")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/recognito-access-keys", TargetKeyId=key_id)
     monkeypatch.setenv("RECOGNITO_AUTH", "required")
+    settings.cache_clear()
     keys.reset_caches()
     yield
     keys.reset_caches()
@@ -254,6 +256,7 @@ def test_the_error_reaches_a_boto3_client_as_its_own_code(key):
 
 def test_auto_mode_accepts_anything_until_a_key_exists(keystore, monkeypatch):
     monkeypatch.setenv("RECOGNITO_AUTH", "auto")
+    settings.cache_clear()
     unsigned = proxy_event("{}", {"Content-Type": CONTENT_TYPE, "X-Amz-Target": "RekognitionService.ListCollections"})
     assert run(unsigned)[0] == 200
     assert run(to_event(signed_request("ListCollections", {}, ("test", "test"))))[0] == 200
@@ -267,6 +270,7 @@ def test_auto_mode_accepts_anything_until_a_key_exists(keystore, monkeypatch):
 
 def test_auto_mode_notices_a_key_created_by_another_process_within_the_recheck(keystore, monkeypatch):
     monkeypatch.setenv("RECOGNITO_AUTH", "auto")
+    settings.cache_clear()
     unsigned = proxy_event("{}", {"Content-Type": CONTENT_TYPE, "X-Amz-Target": "RekognitionService.ListCollections"})
     assert run(unsigned)[0] == 200
     created = keys.create_key("elsewhere")[0]
@@ -281,10 +285,13 @@ def test_auto_mode_notices_a_key_created_by_another_process_within_the_recheck(k
 def test_off_mode_checks_nothing_and_required_mode_refuses_without_keys(keystore, monkeypatch):
     garbage = to_event(signed_request("ListCollections", {}, ("nobody", "nothing")))
     monkeypatch.setenv("RECOGNITO_AUTH", "off")
+    settings.cache_clear()
     assert run(garbage)[0] == 200
     monkeypatch.setenv("RECOGNITO_AUTH", "required")
+    settings.cache_clear()
     assert refused(garbage)[:2] == (400, "UnrecognizedClientException")
     monkeypatch.setenv("RECOGNITO_AUTH", "requried")  # a typo must not open the endpoint
+    settings.cache_clear()
     assert refused(garbage)[:2] == (400, "UnrecognizedClientException")
 
 
@@ -332,24 +339,8 @@ def test_cli_create_list_revoke_round_trip(keystore, monkeypatch, capsys):
 # ---- deployment ----------------------------------------------------------------------------
 
 
-class _TaggedLoader(yaml.SafeLoader):
-    """Reads ``!Ref X`` as ``{"Ref": "X"}`` (and so on), so references can be checked."""
-
-
-_TaggedLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: {
-        suffix: loader.construct_scalar(node)
-        if isinstance(node, yaml.ScalarNode)
-        else loader.construct_sequence(node)
-        if isinstance(node, yaml.SequenceNode)
-        else loader.construct_mapping(node)
-    },
-)
-
-
 def test_template_requires_auth_and_lets_every_operation_read_the_keys():
-    document = yaml.load((REPO / "template.yaml").read_text(), Loader=_TaggedLoader)  # noqa: S506
+    document = load_template()
     variables = document["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["RECOGNITO_AUTH"] == "required"
     assert variables["RECOGNITO_KMS_KEY_ID"] == {"GetAtt": "AccessKeysKey.Arn"}

@@ -9,6 +9,7 @@ import pytest
 from conftest import EVENTS, call, invoke_event
 from recognito.collections import search
 from recognito.collections.snapshots import refresh_snapshots
+from recognito.settings import settings
 from test_faces_users import identity, index
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.usefixtures("aws")
 def bucket(monkeypatch):
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="indexes")
     monkeypatch.setenv("RECOGNITO_INDEX_BUCKET", "indexes")
+    settings.cache_clear()
     search.snapshot_store.cache_clear()
     yield "indexes"
     search.snapshot_store.cache_clear()

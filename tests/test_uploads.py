@@ -19,6 +19,7 @@ from conftest import EVENTS, call, invoke_event
 from models_available import needs_models
 from PIL import Image
 from recognito.errors import InvalidParameterException
+from recognito.settings import settings
 from recognito.storage.tables import UploadRecord
 from recognito.uploads import external_image_id, object_key, parse_rules
 from recognito.uploads import rules as rules_module
@@ -174,6 +175,7 @@ def uploads(aws, monkeypatch):
 
     def set_rules(rules: list[dict]) -> None:
         monkeypatch.setenv(RULES_ENV, json.dumps(rules))
+        settings.cache_clear()
 
     return set_rules
 
@@ -292,6 +294,7 @@ def test_an_action_whose_service_is_missing_fails_each_record_saying_why(uploads
 
 def test_bad_rules_fail_every_record_rather_than_dropping_it(uploads, monkeypatch):
     monkeypatch.setenv(RULES_ENV, '[{"prefix": "faces/", "action": "IndexFaces"}]')
+    settings.cache_clear()
     obj = put(SAMPLE_BUCKET, "faces/x.jpg", b"\xff\xd8\xff")
     event = event_for(obj)
 
@@ -309,6 +312,7 @@ def test_objects_no_rule_matches_are_left_alone(uploads):
 def test_an_upload_function_runs_only_the_actions_it_has_models_for(uploads, monkeypatch):
     uploads([{"prefix": "faces/", "action": "DetectFaces"}])
     monkeypatch.setenv(ACTIONS_ENV, "DetectLabels,DetectText,DetectModerationLabels")
+    settings.cache_clear()
     obj = put(SAMPLE_BUCKET, "faces/elsewhere.jpg", b"\xff\xd8\xff")
 
     assert invoke(event_for(obj)) == {"batchItemFailures": []}

@@ -75,6 +75,9 @@ def configure_environment(args: argparse.Namespace) -> None:
     region = args.region or os.environ.get("AWS_REGION") or boto3.Session().region_name
     if region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    from recognito.settings import settings
+
+    settings.cache_clear()
 
 
 def _create(args: argparse.Namespace) -> None:

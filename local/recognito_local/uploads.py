@@ -211,6 +211,7 @@ class UploadTriggers:
         ids = {record["messageId"] for record in event["Records"]}
         # Deployed, the function reads its rules from its environment; here, the current ones.
         os.environ[RULES_ENV] = json.dumps([rule.as_dict() for rule in self.rules()])
+        settings.cache_clear()
         # Deployed, two functions share this code, each running the actions it has models for;
         # here one runs them all (RECOGNITO_UPLOAD_ACTIONS unset).
         try:

@@ -9,7 +9,6 @@ operation's function; under ``recognito serve`` it runs the same handler in-proc
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from recognito.errors import (
 )
 from recognito.protocol import error_response, request_id, target_operation
 from recognito.registry import registry
+from recognito.settings import env_name, settings
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 """Runs an operation's handler on a proxy event; raises ``LookupError`` when it has none."""
@@ -55,7 +55,9 @@ def lambda_invoker(prefix: str | None = None, client: Any = None) -> Invoke:
     """
     import boto3
 
-    prefix = prefix if prefix is not None else os.environ["RECOGNITO_FUNCTION_PREFIX"]
+    prefix = prefix if prefix is not None else settings().function_prefix
+    if prefix is None:
+        raise RuntimeError(f"the front door needs {env_name('function_prefix')} to name the functions it invokes")
     client = client or boto3.client("lambda")
 
     def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:

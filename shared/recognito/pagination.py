@@ -11,21 +11,19 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from functools import cache
 from typing import Any
 
 from recognito.errors import InvalidPaginationTokenException
-
-_SECRET_ENV = "RECOGNITO_TOKEN_SECRET"
+from recognito.settings import settings
 
 
 @cache
 def _secret() -> bytes:
     # Deployed, the template passes a generated secret so that every function instance signs
     # alike; without one, tokens are valid only within this process.
-    configured = os.environ.get(_SECRET_ENV)
+    configured = settings().token_secret
     return configured.encode() if configured else secrets.token_bytes(32)
 
 

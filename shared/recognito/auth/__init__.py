@@ -17,7 +17,6 @@ Any other value is read as ``required``: a typo must not open the endpoint.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +31,7 @@ logger = Logger(service="recognito", child=True)
 
 
 def auth_mode() -> str:
-    mode = (os.environ.get("RECOGNITO_AUTH") or "auto").strip().lower()
+    mode = settings().auth.strip().lower()
     return mode if mode in MODES else "required"
 
 

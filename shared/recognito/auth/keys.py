@@ -128,8 +128,8 @@ def _decrypt(access_key_id: str, ciphertext: bytes) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     request: dict[str, Any] = {"CiphertextBlob": ciphertext, "EncryptionContext": {CONTEXT_KEY: access_key_id}}
-    if os.environ.get("RECOGNITO_KMS_KEY_ID"):
-        request["KeyId"] = os.environ["RECOGNITO_KMS_KEY_ID"]
+    if settings().kms_key_id:
+        request["KeyId"] = settings().kms_key_id
     try:
         return _kms().decrypt(**request)["Plaintext"].decode("utf-8")
     except (BotoCoreError, ClientError) as error:
@@ -198,7 +198,7 @@ def revoke_key(access_key_id: str) -> AccessKey:
 
 def kms_key_id() -> str:
     """The KMS key new secrets are encrypted with (see the module docstring)."""
-    return os.environ.get("RECOGNITO_KMS_KEY_ID") or f"alias/{settings().table_prefix}-access-keys"
+    return settings().kms_key_id or f"alias/{settings().table_prefix}-access-keys"
 
 
 def _encrypt(access_key_id: str, secret: str) -> bytes:

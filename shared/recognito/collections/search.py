@@ -8,7 +8,6 @@ faces returned is read with one BatchGetItem.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -23,6 +22,7 @@ from recognito.faces.similarity import cosine_for_similarity, similarity_percent
 from recognito.search.cache import IndexCache
 from recognito.search.index import FaceIndex
 from recognito.search.snapshot import S3SnapshotStore, SnapshotStore
+from recognito.settings import settings
 from recognito.storage import UserRecord
 
 DEFAULT_MAX_FACES = 80
@@ -37,7 +37,7 @@ _FACES_PER_USER_SEARCHED = 8
 @cache
 def snapshot_store() -> SnapshotStore | None:
     """The S3 store of index snapshots (``RECOGNITO_INDEX_BUCKET``), or None without one."""
-    bucket = os.environ.get("RECOGNITO_INDEX_BUCKET")
+    bucket = settings().index_bucket
     return S3SnapshotStore(bucket, prefix="indexes/") if bucket else None
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,9 +42,10 @@ from typing import Any
 
 from recognito.errors import RekognitionError
 from recognito.registry import registry
+from recognito.settings import env_name, settings
 
-RULES_ENV = "RECOGNITO_UPLOAD_RULES"
-ACTIONS_ENV = "RECOGNITO_UPLOAD_ACTIONS"
+RULES_ENV = env_name("upload_rules")
+ACTIONS_ENV = env_name("upload_actions")
 
 ACTIONS: dict[str, str] = {name: function.entry for name, function in registry().upload_actions.items()}
 """Each action's service entry point (``module:function``, as its API handler calls it): the
@@ -211,13 +211,13 @@ def _check_request(where: str, rule: Rule) -> None:
 
 def rules_from_environment() -> tuple[Rule, ...]:
     """The rules this function runs: ``RECOGNITO_UPLOAD_RULES`` (parsed once per distinct value,
-    since ``recognito serve`` may change it), less those whose action another function runs.
+    since ``recognito serve`` may change it and clear the settings), less those whose action another function runs.
 
     Deployed, one function cannot carry every model within Lambda's 250 MB, so each upload
     function names the actions it has models for in ``RECOGNITO_UPLOAD_ACTIONS`` and every upload
     reaches each of them (S3 -> SNS -> one queue each); unset, as locally, it runs them all.
     """
-    return _parsed(os.environ.get(RULES_ENV, ""), os.environ.get(ACTIONS_ENV, ""))
+    return _parsed(settings().upload_rules, settings().upload_actions)
 
 
 @cache
