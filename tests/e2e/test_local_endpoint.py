@@ -63,12 +63,21 @@ def test_an_operation_without_a_function_is_a_400_json_error(rekognition):
     assert missing[0] in error["Error"]["Message"]
 
 
-def test_an_unknown_target_is_an_unknown_operation(endpoint):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "RekognitionService.NoSuchOperation",
+        "rekognitionservice.ListCollections",  # unsigned, this was S3's ListAllMyBuckets with a 200
+        "Rekognition.ListCollections",
+        "RekognitionServiceListCollections",  # no dot: moto's plain-text 500
+    ],
+)
+def test_an_unknown_target_is_an_unknown_operation(endpoint, target):
     request = urllib.request.Request(
         endpoint.url + "/",
         data=b"{}",
         method="POST",
-        headers={"X-Amz-Target": "RekognitionService.NoSuchOperation", "Content-Type": "application/x-amz-json-1.1"},
+        headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"},
     )
 
     with pytest.raises(urllib.error.HTTPError) as caught:
