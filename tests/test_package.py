@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -50,14 +51,30 @@ def unzipped_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+@dataclass(frozen=True)
+class BuiltFunction:
+    """A function of the built template as Lambda assembles it: its code and its layers' folders."""
+
+    name: str
+    code: Path
+    layers: dict[str, Path]
+    """Logical id to built folder, in Lambda's order: the ``Globals`` layers, then the function's."""
+    memory_mb: int
+    timeout_s: int
+    environment: dict[str, object]
+    """``Globals`` variables overridden by the function's; values may be unresolved intrinsics."""
+    events: tuple[str, ...]
+    """The types of its event sources (``Api``, ``SQS``, ``Schedule``, ...)."""
+
+
 def _layer_name(entry: object) -> str:
     if isinstance(entry, dict) and set(entry) == {"Ref"}:
         return entry["Ref"]
-    raise AssertionError(f"layer {entry!r} is not built by this template, so its size cannot be measured")
+    raise AssertionError(f"layer {entry!r} is not built by this template, so it cannot be measured or checked")
 
 
-def function_sizes(build: Path = BUILD) -> list[FunctionSize]:
-    """Every function of the built template, with its code and layers measured from ``build``.
+def built_functions(build: Path = BUILD) -> list[BuiltFunction]:
+    """Every function of the built template, by name.
 
     SAM appends a function's ``Layers`` to the ``Globals`` ones; the built template has plain YAML
     (``Ref:`` maps, no tags) and ``CodeUri``/``ContentUri`` pointing into ``build``.
@@ -65,25 +82,44 @@ def function_sizes(build: Path = BUILD) -> list[FunctionSize]:
     built = yaml.safe_load((build / "template.yaml").read_text())
     defaults = built.get("Globals", {}).get("Function", {})
     resources = built["Resources"]
-    layer_sizes: dict[str, int] = {}
-    sizes = []
+    functions = []
     for name, resource in sorted(resources.items()):
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]
-        layers = {}
-        for entry in [*defaults.get("Layers", []), *props.get("Layers", [])]:
-            layer = _layer_name(entry)
-            if layer not in layer_sizes:
-                layer_sizes[layer] = unzipped_size(build / resources[layer]["Properties"]["ContentUri"])
-            layers[layer] = layer_sizes[layer]
-        sizes.append(
-            FunctionSize(
+        layers = [_layer_name(entry) for entry in [*defaults.get("Layers", []), *props.get("Layers", [])]]
+        functions.append(
+            BuiltFunction(
                 name=name,
-                code=unzipped_size(build / props["CodeUri"]),
-                layers=layers,
+                code=build / props["CodeUri"],
+                layers={layer: build / resources[layer]["Properties"]["ContentUri"] for layer in layers},
                 memory_mb=props.get("MemorySize", defaults.get("MemorySize", 128)),
                 timeout_s=props.get("Timeout", defaults.get("Timeout", 3)),
+                environment={
+                    **defaults.get("Environment", {}).get("Variables", {}),
+                    **props.get("Environment", {}).get("Variables", {}),
+                },
+                events=tuple(event["Type"] for event in props.get("Events", {}).values()),
+            )
+        )
+    return functions
+
+
+def function_sizes(build: Path = BUILD) -> list[FunctionSize]:
+    """Every function of the built template, with its code and layers measured from ``build``."""
+    layer_sizes: dict[Path, int] = {}
+    sizes = []
+    for function in built_functions(build):
+        for folder in function.layers.values():
+            if folder not in layer_sizes:
+                layer_sizes[folder] = unzipped_size(folder)
+        sizes.append(
+            FunctionSize(
+                name=function.name,
+                code=unzipped_size(function.code),
+                layers={layer: layer_sizes[folder] for layer, folder in function.layers.items()},
+                memory_mb=function.memory_mb,
+                timeout_s=function.timeout_s,
             )
         )
     return sizes
@@ -104,8 +140,12 @@ def table(sizes: list[FunctionSize]) -> str:
     return "\n".join(rows)
 
 
+@cache
 def build() -> None:
-    """`make build`: the same command a user runs, so what is measured is what gets deployed."""
+    """`make build`: the same command a user runs, so what is measured is what gets deployed.
+
+    Once per test session: tests/test_layer_imports.py checks the same build.
+    """
     result = subprocess.run(
         ["make", "--no-print-directory", "build"], cwd=REPO, capture_output=True, text=True, env=os.environ.copy()
     )

@@ -4,6 +4,11 @@ No shipped model knows who is famous, so recognito recognizes the people an oper
 (``recognito celebrities add``): each celebrity is a user of a reserved gallery collection, with
 their photographs' faces associated, and a ``CelebrityRecord`` holding name, URLs and gender. A face
 in a query image is that celebrity when it matches their faces at Similarity 80 or more.
+
+GetCelebrityInfo only reads records, and its function takes the SharedLayer alone: the face pipeline
+(inference layer) and the face search (search layer) are imported inside the functions that look
+at faces, so this module imports without them (tests/test_layer_imports.py starts each function
+with only its layers).
 """
 
 from __future__ import annotations
@@ -16,14 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError
-from recognito_inference.face_detector import detect_faces
-from recognito_inference.face_embedder import embed_faces
 
 from recognito.collections.faces import NewFace, add_faces
-from recognito.collections.search import user_matches
 from recognito.collections.users import associate_faces, create_user
 from recognito.errors import InvalidParameterException, ResourceNotFoundException
-from recognito.faces.details import face_details
 from recognito.faces.similarity import FACE_MODEL_VERSION
 from recognito.images import limits_for, load_image
 from recognito.storage import CelebrityRecord, CollectionRecord
@@ -47,6 +48,11 @@ def _ensure_gallery() -> None:
 
 def add_celebrity(name: str, photos: Sequence[bytes], urls: Sequence[str] = (), gender: str | None = None) -> str:
     """Adds a celebrity from photographs (the largest face of each); returns their Id."""
+    from recognito_inference.face_detector import detect_faces
+    from recognito_inference.face_embedder import embed_faces
+
+    from recognito.faces.details import face_details
+
     _ensure_gallery()
     celebrity_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
     faces = []
@@ -71,6 +77,12 @@ def list_celebrities() -> list[CelebrityRecord]:
 
 
 def recognize_celebrities(request: dict[str, Any]) -> dict[str, Any]:
+    from recognito_inference.face_detector import detect_faces
+    from recognito_inference.face_embedder import embed_faces
+
+    from recognito.collections.search import user_matches
+    from recognito.faces.details import face_details
+
     image = load_image(request["Image"], limits_for("RecognizeCelebrities"))
     detections = detect_faces(image.rgb, max_faces=MAX_FACES)
     details = face_details(image, detections)

@@ -44,7 +44,9 @@ default), so no redelivery of it can run twice."""
 
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
 
-logger = Logger(service="recognito", child=True)
+# The upload functions' own logger, as recognito.protocol's is the API functions': a child with no
+# parent in the process refuses append_keys (OrphanedChildLoggerError) on the first batch.
+logger = Logger(service="recognito")
 # A batch whose every record failed is answered like any other (all ids listed) rather than
 # raised: SQS treats both the same, and the local endpoint reads one shape.
 _batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
