@@ -238,3 +238,50 @@ def _until(condition) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition never met"
         time.sleep(0.01)
+
+
+def test_a_cancelled_transaction_puts_back_the_items_it_wrote_without_copying_the_table():
+    from moto.dynamodb.models import dynamodb_backends
+    from recognito_local import transactions
+
+    transactions.install()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="faces",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for sk in ("a", "b"):
+            dynamodb.put_item(TableName="faces", Item={"pk": {"S": "c1"}, "sk": {"S": sk}, "n": {"N": "1"}})
+        table = dynamodb_backends["123456789012"]["us-east-1"].tables["faces"]
+
+        def key(sk: str) -> dict:
+            return {"pk": {"S": "c1"}, "sk": {"S": sk}}
+
+        writes = [
+            {"Update": {"TableName": "faces", "Key": key("a"), "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Put": {"TableName": "faces", "Item": {**key("new"), "n": {"N": "9"}}}},
+            {"Delete": {"TableName": "faces", "Key": key("b")}},
+        ]  # fmt: skip
+        refused = {"ConditionCheck": {"TableName": "faces", "Key": key("ghost"),
+                                      "ConditionExpression": "attribute_exists(pk)"}}  # fmt: skip
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            dynamodb.transact_write_items(TransactItems=[*writes, refused])
+
+        def items() -> dict:
+            reply = dynamodb.query(
+                TableName="faces", KeyConditionExpression="pk = :c", ExpressionAttributeValues={":c": {"S": "c1"}}
+            )
+            return {item["sk"]["S"]: item["n"]["N"] for item in reply["Items"]}
+
+        assert items() == {"a": "1", "b": "1"}
+        assert dynamodb_backends["123456789012"]["us-east-1"].tables["faces"] is table  # rolled back in place
+
+        dynamodb.transact_write_items(TransactItems=writes)
+        assert items() == {"a": "2", "new": "9"}

@@ -29,6 +29,7 @@ from typing import IO, Any
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
+from recognito_local import transactions
 from recognito_local.persistence import StateError, StateStore
 
 log = logging.getLogger("recognito_local")
@@ -59,6 +60,7 @@ class LocalEndpoint:
         from moto.moto_server.werkzeug_app import UNSIGNED_REQUESTS, DomainDispatcherApplication, create_backend_app
 
         self.moto = DomainDispatcherApplication(create_backend_app)
+        transactions.install()
         self._unsigned_prefixes = frozenset(UNSIGNED_REQUESTS)
         self.store = store
         self.ready = threading.Event()

@@ -11,6 +11,7 @@ seen everything up to n: a search index catches up by reading ``seq > watermark`
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,12 +55,28 @@ def _conflicted(error: TransactWriteError) -> bool:
     return error.cause_response_code in ("TransactionCanceledException", "TransactionConflictException")
 
 
+@cache
+def _turn(collection_id: str) -> threading.RLock:
+    return threading.RLock()
+
+
 def commit(collection_id: str, plan: Callable[[CollectionRecord], Plan]) -> Any:
     """Plan against the collection's current state and commit it atomically, re-planning on a race.
 
     ``plan`` receives the collection record (read consistently) and returns the writes; each write
     draws its sequence numbers from the iterator it is given. Returns ``plan``'s result.
+
+    Writers in one process take turns per collection first: racing each other through the
+    conditional write, all but one of them would re-plan every round, and the wasted reads and
+    transactions lengthen the next round (under `recognito serve`, 16 writers to one collection
+    had 5 of 6 transactions cancelled and AssociateFaces p95 at 20 s). Between processes (Lambda
+    instances, one request each) the condition on ``seq`` still decides.
     """
+    with _turn(collection_id):
+        return _commit(collection_id, plan)
+
+
+def _commit(collection_id: str, plan: Callable[[CollectionRecord], Plan]) -> Any:
     for attempt in range(MAX_ATTEMPTS):
         collection = get_collection(collection_id)
         planned = plan(collection)
