@@ -19,15 +19,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 
 from recognito.errors import IdempotentParameterMismatchException
-from recognito.settings import settings
+from recognito.storage.tables import idempotency_table_name
 
 TOKEN_LIFETIME_SECONDS = 24 * 3600
 
 Service = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def idempotency_table_name() -> str:
-    return f"{settings().table_prefix}-idempotency"
 
 
 def by_client_request_token(operation: str) -> Callable[[Service], Service]:

@@ -140,6 +140,29 @@ class UploadRecord(Model):
     error_message = UnicodeAttribute(null=True)
 
 
+
+class VideoJobRecord(Model):
+    """A stored video analysis job (recognito.video.jobs): the request, its state and its results.
+
+    ``results`` holds the zlib-compressed JSON of the findings when it fits well within an item's
+    400 KB; larger findings are in S3 at ``results_key``.
+    """
+
+    Meta = _meta("video-jobs")
+
+    job_id = UnicodeAttribute(hash_key=True)
+    api = UnicodeAttribute()  # the Start operation: "StartLabelDetection", ...
+    status = UnicodeAttribute()  # IN_PROGRESS, SUCCEEDED or FAILED
+    request = UnicodeAttribute()  # the Start request, JSON
+    created = UTCDateTimeAttribute()
+    completed = UTCDateTimeAttribute(null=True)
+    status_message = UnicodeAttribute(null=True)
+    job_tag = UnicodeAttribute(null=True)
+    video_metadata = UnicodeAttribute(null=True)  # JSON: {"Video": {...}, "Audio": [...]}
+    results = BinaryAttribute(null=True, legacy_encoding=False)
+    results_key = UnicodeAttribute(null=True)
+
+
 ALL_TABLES: tuple[type[Model], ...] = (
     CollectionRecord,
     FaceRecord,
@@ -147,6 +170,7 @@ ALL_TABLES: tuple[type[Model], ...] = (
     AccessKeyRecord,
     CelebrityRecord,
     UploadRecord,
+    VideoJobRecord,
 )
 
 
@@ -158,12 +182,17 @@ def ensure_tables() -> None:
     _ensure_idempotency_table()
 
 
+def idempotency_table_name() -> str:
+    """Powertools' idempotency records (recognito.idempotency): a plain table, not a PynamoDB model."""
+    return f"{settings().table_prefix}-idempotency"
+
+
 def _ensure_idempotency_table() -> None:
-    """Powertools' idempotency records: a plain table keyed by ``id`` (not a PynamoDB model)."""
+    """The idempotency table, keyed by ``id`` (Powertools' ``key_attr``)."""
     import boto3
 
     client = boto3.client("dynamodb", region_name=settings().region)
-    name = f"{settings().table_prefix}-idempotency"
+    name = idempotency_table_name()
     try:
         client.describe_table(TableName=name)
     except client.exceptions.ResourceNotFoundException:
