@@ -41,24 +41,33 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--image-rate", type=float, default=0.03, help="share of Image members given a real photo")
     parser.add_argument("--every", type=int, default=2000, help="print progress every N requests")
+    parser.add_argument("--url", help="a running `recognito serve` to soak over HTTP instead of the app in-process")
     args = parser.parse_args()
 
-    from fuzzing import Fuzzer, Tally, fuzz, local_endpoint, small_images
+    from fuzzing import Fuzzer, Tally, fuzz, http_endpoint, local_endpoint, small_images
     from recognito_local.invoke import implemented_operations
 
     images = small_images()
     operations = sorted(implemented_operations())
     started = time.perf_counter()
     tally = Tally()
-    with tempfile.TemporaryDirectory() as directory, local_endpoint(Path(directory), images) as send:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        http_endpoint(args.url, images) if args.url else local_endpoint(Path(directory), images) as send,
+    ):
         fuzzer = Fuzzer(args.seed, operations, images, image_rate=args.image_rate)
         while tally.requests < args.requests:
             fuzz(send, fuzzer, min(args.every, args.requests - tally.requests), tally)
             elapsed = time.perf_counter() - started
-            print(f"{tally.requests} requests, {elapsed:.0f} s, 5xx {len(tally.server_errors)}, "
-                  f"malformed {len(tally.malformed)}", flush=True)
+            print(
+                f"{tally.requests} requests, {elapsed:.0f} s, 5xx {len(tally.server_errors)}, "
+                f"malformed {len(tally.malformed)}",
+                flush=True,
+            )
     elapsed = time.perf_counter() - started
-    print(f"seed {args.seed}, {len(operations)} operations, {elapsed:.0f} s ({tally.requests / elapsed:.0f}/s)")
+    where = args.url or "in-process"
+    rate = tally.requests / elapsed
+    print(f"{where}, seed {args.seed}, {len(operations)} operations, {elapsed:.0f} s ({rate:.0f}/s)")
     print(tally.report())
     return 1 if tally.server_errors or tally.malformed else 0
 

@@ -430,9 +430,6 @@ def local_endpoint(directory: Path, images: list[bytes]) -> Iterator[Send]:
     The first of ``images`` is in S3 as ``s3://fuzz-images/face.jpg`` for S3Object requests.
     """
     import boto3
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
     from moto import mock_aws
     from recognito.storage import ensure_tables
     from recognito_local.persistence import StateStore
@@ -445,20 +442,54 @@ def local_endpoint(directory: Path, images: list[bytes]) -> Iterator[Send]:
         s3.create_bucket(Bucket=IMAGE_BUCKET)
         s3.put_object(Bucket=IMAGE_BUCKET, Key=IMAGE_KEY, Body=images[0])
         client = Client(LocalEndpoint(StateStore(directory)))
-        credentials = Credentials("fuzz", "fuzz")
 
         def send(request: Request) -> Reply:
-            headers = {"Content-Type": CONTENT_TYPE}
-            if request.target is not None:
-                headers["X-Amz-Target"] = request.target
-            if request.signed:
-                signed = AWSRequest("POST", "http://localhost/", data=request.body, headers=headers)
-                SigV4Auth(credentials, request.service, "us-east-1").add_auth(signed)
-                headers = dict(signed.headers)
+            headers = _signed_headers(request, "http://localhost/")
             response = client.post("/", data=request.body, headers=headers)
             return Reply(response.status_code, response.headers.get("Content-Type", ""), response.get_data())
 
         yield send
+
+
+def _signed_headers(request: Request, url: str) -> dict[str, str]:
+    headers = {"Content-Type": CONTENT_TYPE}
+    if request.target is not None:
+        headers["X-Amz-Target"] = request.target
+    if request.signed:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        signed = AWSRequest("POST", url, data=request.body, headers=headers)
+        SigV4Auth(Credentials("fuzz", "fuzz"), request.service, "us-east-1").add_auth(signed)
+        headers = dict(signed.headers)
+    return headers
+
+
+@contextmanager
+def http_endpoint(url: str, images: list[bytes]) -> Iterator[Send]:
+    """A running ``recognito serve`` at ``url`` (keys off or none issued), over real HTTP."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="fuzz",
+                      aws_secret_access_key="fuzz")  # fmt: skip
+    s3.create_bucket(Bucket=IMAGE_BUCKET)
+    s3.put_object(Bucket=IMAGE_BUCKET, Key=IMAGE_KEY, Body=images[0])
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=120)
+
+    def send(request: Request) -> Reply:
+        connection.request("POST", "/", body=request.body, headers=_signed_headers(request, url + "/"))
+        response = connection.getresponse()
+        return Reply(response.status, response.getheader("Content-Type") or "", response.read())
+
+    try:
+        yield send
+    finally:
+        connection.close()
 
 
 def fuzz(send: Send, fuzzer: Fuzzer, count: int, tally: Tally | None = None) -> Tally:
