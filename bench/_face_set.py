@@ -25,6 +25,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ class Photo:
     error: str | None  # why ``largest`` is None
 
 
+@cache
 def _pipeline_key() -> str:
     """A hash of everything a cached result depends on: models, embedder, and the code."""
     from recognito import images
@@ -91,12 +93,12 @@ def _run(data: bytes) -> dict[str, Any]:
         {"score": d.score, "detail": detail} for d, detail in zip(found, face_details(image, found), strict=True)
     ]
     try:
-        detection, detail = _source_face(image, "NONE")
+        source = _source_face(image, "NONE")
     except InvalidParameterException as error:
         record.update(largest=None, embedding=None, error=f"no face found ({error})")
         return record
-    embedding = embed_crops(face_crops(image.rgb, [detection]))[0]
-    record["largest"] = {"score": detection.score, "detail": detail}
+    embedding = embed_crops(face_crops(image.rgb, [source.detection]))[0]
+    record["largest"] = {"score": source.detection.score, "detail": source.detail}
     record["embedding"] = embedding.tolist()
     return record
 
@@ -111,33 +113,41 @@ def labels(root: Path = FACE_SET) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def through_pipeline(data: bytes, path: str, identity: str, source: str) -> tuple[Photo, bool]:
+    """One image's bytes through the pipeline, cached by sha256: (the Photo, whether it was run now)."""
+    key = _pipeline_key()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached = CACHE / f"{hashlib.sha256(data).hexdigest()}.json"
+    record = json.loads(cached.read_text()) if cached.is_file() else {}
+    ran = record.get("key") != key
+    if ran:
+        record = {"key": key, **_run(data)}
+        cached.write_text(json.dumps(record))
+    embedding = record["embedding"]
+    photo = Photo(
+        path=path,
+        identity=identity,
+        source=source,
+        width=record["width"],
+        height=record["height"],
+        largest=_face(record["largest"]),
+        embedding=None if embedding is None else np.asarray(embedding, dtype=np.float32),
+        faces=[_face(face) for face in record["faces"]],
+        error=record["error"],
+    )
+    return photo, ran
+
+
 def photos(root: Path = FACE_SET, *, verbose: bool = True) -> Iterator[Photo]:
     """Every photo of the set through the pipeline, in ``labels.csv`` order, cached."""
     if not (root / "labels.csv").is_file():
         sys.exit(f"face set not found at {root} (it lives in ../shared/datasets/faces next to the repo)")
-    key = _pipeline_key()
-    CACHE.mkdir(parents=True, exist_ok=True)
     rows = labels(root)
     computed = 0
     for row in rows:
         data = (root / row["path"]).read_bytes()
-        cached = CACHE / f"{hashlib.sha256(data).hexdigest()}.json"
-        record = json.loads(cached.read_text()) if cached.is_file() else {}
-        if record.get("key") != key:
-            record = {"key": key, **_run(data)}
-            cached.write_text(json.dumps(record))
-            computed += 1
-        embedding = record["embedding"]
-        yield Photo(
-            path=row["path"],
-            identity=row["identity"],
-            source=row["source_repo"],
-            width=record["width"],
-            height=record["height"],
-            largest=_face(record["largest"]),
-            embedding=None if embedding is None else np.asarray(embedding, dtype=np.float32),
-            faces=[_face(face) for face in record["faces"]],
-            error=record["error"],
-        )
+        photo, ran = through_pipeline(data, row["path"], row["identity"], row["source_repo"])
+        computed += ran
+        yield photo
     if verbose:
         print(f"[{len(rows)} photos from {root}; {computed} run through the pipeline, {len(rows) - computed} cached]")

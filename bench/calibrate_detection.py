@@ -19,6 +19,8 @@ its labelled person, so:
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import sys
 from collections import Counter
 from pathlib import Path
@@ -131,12 +133,119 @@ def quality(photos: list) -> None:
                 )
 
 
+def pose_and_recognition(photos: list) -> None:
+    """Genuine pairs' miss rate at Similarity 80 by the estimated |Yaw| and |Pitch| of a photo's face."""
+    from recognito.faces.similarity import cosine_for_similarity
+
+    at_80 = cosine_for_similarity(80.0)
+    embedded = [p for p in photos if p.embedding is not None]
+    print(f"\ngenuine pairs missed at Similarity 80 (cosine {at_80:.3f}), by the pose of one photo of the pair:")
+    for angle, edges in (("Yaw", (0, 10, 20, 30, 40, 50, 90)), ("Pitch", (0, 10, 20, 30, 90))):
+        for low, high in itertools.pairwise(edges):
+            chosen = [p for p in embedded if low <= abs(p.largest.detail["Pose"][angle]) < high]
+            cosines = [
+                float(p.embedding @ o.embedding)
+                for p in chosen
+                for o in embedded
+                if o.identity == p.identity and o is not p
+            ]
+            if cosines:
+                missed = sum(c < at_80 for c in cosines)
+                print(
+                    f"  |{angle}| {low:>2}-{high:<2}: {len(chosen):>3} photos, {missed:>3}/{len(cosines):<3} "
+                    f"pairs missed ({missed / len(cosines):.2f}), mean cosine {np.mean(cosines):.3f}"
+                )
+
+
+# Degraded copies of the set's photos: Gaussian blur of a fraction of the face's height, and
+# darkened (x factor) or washed-out (255 - (255 - x) * factor) pixels.
+BLURS = (0.01, 0.02, 0.03, 0.05, 0.08)
+DARKEN = (0.5, 0.3, 0.2, 0.12, 0.07)
+WASH_OUT = (0.4, 0.2, 0.1, 0.05)
+
+
+def _degraded(photo, root: Path, kind: str, amount: float) -> bytes:
+    import io
+
+    from PIL import Image, ImageFilter
+
+    picture = Image.open(root / photo.path).convert("RGB")
+    if kind == "blur":
+        height = photo.largest.detail["BoundingBox"]["Height"] * photo.height
+        picture = picture.filter(ImageFilter.GaussianBlur(amount * height))
+    else:
+        pixels = np.asarray(picture, dtype=np.float32)
+        pixels = pixels * amount if kind == "darken" else 255.0 - (255.0 - pixels) * amount
+        picture = Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def degradation(photos: list, per_person: int) -> None:
+    """Where Sharpness and Brightness fall, and recognition with them, as the set's photos are degraded.
+
+    The set's photos are all sharp and well lit (see above), so the Sharpness and Brightness bars
+    are checked on degraded copies of ``per_person`` photos of each person: each copy's face is
+    measured, run through each level, and compared with the person's other (intact) photos.
+    """
+    from _face_set import FACE_SET, through_pipeline
+    from recognito.faces.details import quality_filter_reasons
+    from recognito.faces.similarity import cosine_for_similarity
+
+    at_80 = cosine_for_similarity(80.0)
+    embedded = [p for p in photos if p.embedding is not None]
+    chosen = [p for p in embedded if sum(o.identity == p.identity for o in embedded[: embedded.index(p)]) < per_person]
+    print(f"\ndegraded copies of {len(chosen)} photos ({per_person} per person); genuine pairs with the intact others:")
+    print(
+        f"{'degradation':>16} {'found':>7} {'Sharpness':>15} {'Brightness':>15} {'missed at 80':>14} "
+        + " ".join(f"{level:>6}" for level in ("LOW", "MEDIUM", "HIGH"))
+        + "  (share left out)"
+    )
+    steps = [("none", 1.0)] + [("blur", b) for b in BLURS] + [("darken", d) for d in DARKEN]
+    steps += [("wash out", w) for w in WASH_OUT]
+    for kind, amount in steps:
+        results = [
+            through_pipeline(
+                (FACE_SET / p.path).read_bytes() if kind == "none" else _degraded(p, FACE_SET, kind, amount),
+                p.path, p.identity, p.source,
+            )[0]
+            for p in chosen
+        ]  # fmt: skip
+        found = [r for r in results if r.largest is not None]
+        cosines = [
+            float(r.embedding @ o.embedding)
+            for r in found
+            for o in embedded
+            if o.identity == r.identity and o.path != r.path
+        ]
+        sharpness = np.array([r.largest.detail["Quality"]["Sharpness"] for r in found])
+        brightness = np.array([r.largest.detail["Quality"]["Brightness"] for r in found])
+        left_out = [
+            sum(bool(quality_filter_reasons(r.largest.detail, level, (r.width, r.height))) for r in found) / len(found)
+            for level in ("LOW", "MEDIUM", "HIGH")
+        ]
+        missed = sum(c < at_80 for c in cosines)
+        print(
+            f"{kind + ' ' + (f'{amount:g}' if kind != 'none' else ''):>16} {len(found):>3}/{len(results):<3} "
+            f"{f'{np.median(sharpness):.0f} ({sharpness.min():.0f}-{sharpness.max():.0f})':>15} "
+            f"{f'{np.median(brightness):.0f} ({brightness.min():.0f}-{brightness.max():.0f})':>15} "
+            f"{f'{missed / len(cosines):.2f} ({missed})':>14} " + " ".join(f"{share:>6.2f}" for share in left_out)
+        )
+
+
 def main() -> None:
     from _face_set import photos
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-person", type=int, default=2, help="photos per person to degrade (0: none)")
+    args = parser.parse_args()
     everything = list(photos())
     detection(everything)
     quality(everything)
+    pose_and_recognition(everything)
+    if args.per_person:
+        degradation(everything, args.per_person)
 
 
 if __name__ == "__main__":
