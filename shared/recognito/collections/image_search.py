@@ -9,14 +9,7 @@ from recognito_inference.face_detector import detect_faces
 from recognito_inference.face_embedder import embed_faces
 
 from recognito.collections.indexing import MAX_FACES_PER_IMAGE
-from recognito.collections.search import (
-    DEFAULT_FACE_MATCH_THRESHOLD,
-    DEFAULT_MAX_FACES,
-    DEFAULT_MAX_USERS,
-    DEFAULT_USER_MATCH_THRESHOLD,
-    face_matches,
-    user_matches,
-)
+from recognito.collections.search import requested_face_matches, requested_user_matches
 from recognito.collections.service import get_collection
 from recognito.errors import InvalidParameterException
 from recognito.faces.details import describe_faces
@@ -50,12 +43,7 @@ def search_faces_by_image(request: dict[str, Any]) -> dict[str, Any]:
     return {
         "SearchedFaceBoundingBox": detail["BoundingBox"],
         "SearchedFaceConfidence": detail["Confidence"],
-        "FaceMatches": face_matches(
-            collection.collection_id,
-            embedding,
-            request.get("MaxFaces", DEFAULT_MAX_FACES),
-            request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD),
-        ),
+        "FaceMatches": requested_face_matches(request, collection.collection_id, embedding),
         "FaceModelVersion": collection.face_model_version,
     }
 
@@ -64,12 +52,7 @@ def search_users_by_image(request: dict[str, Any]) -> dict[str, Any]:
     collection = get_collection(request["CollectionId"])
     embedding, detail, others = _largest_face("SearchUsersByImage", request)
     return {
-        "UserMatches": user_matches(
-            collection.collection_id,
-            embedding,
-            request.get("MaxUsers", DEFAULT_MAX_USERS),
-            request.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD),
-        ),
+        "UserMatches": requested_user_matches(request, collection.collection_id, embedding),
         "FaceModelVersion": collection.face_model_version,
         "SearchedFace": {"FaceDetail": detail},
         "UnsearchedFaces": [{"FaceDetails": other, "Reasons": ["FACE_NOT_LARGEST"]} for other in others],

@@ -66,19 +66,30 @@ def face_matches(
     ]
 
 
+def requested_face_matches(
+    request: dict[str, Any], collection_id: str, query: np.ndarray, exclude: str | None = None
+) -> list[dict[str, Any]]:
+    """``face_matches`` with the request's ``MaxFaces`` and ``FaceMatchThreshold`` (or AWS's defaults)."""
+    return face_matches(
+        collection_id,
+        query,
+        request.get("MaxFaces", DEFAULT_MAX_FACES),
+        request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD),
+        exclude=exclude,
+    )
+
+
+def _indexed_embedding(index: FaceIndex, face_id: str) -> np.ndarray:
+    if face_id not in index:
+        raise InvalidParameterException("faceId was not found in the collection.")
+    return index.embedding(face_id)
+
+
 def search_faces(request: dict[str, Any]) -> dict[str, Any]:
     collection = get_collection(request["CollectionId"])
     face_id = request["FaceId"]
-    index = collection_index(collection.collection_id)
-    if face_id not in index:
-        raise InvalidParameterException("faceId was not found in the collection.")
-    matches = face_matches(
-        collection.collection_id,
-        index.embedding(face_id),
-        request.get("MaxFaces", DEFAULT_MAX_FACES),
-        request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD),
-        exclude=face_id,
-    )
+    query = _indexed_embedding(collection_index(collection.collection_id), face_id)
+    matches = requested_face_matches(request, collection.collection_id, query, exclude=face_id)
     return {"SearchedFaceId": face_id, "FaceMatches": matches, "FaceModelVersion": collection.face_model_version}
 
 
@@ -110,6 +121,19 @@ def user_matches(
     ]
 
 
+def requested_user_matches(
+    request: dict[str, Any], collection_id: str, queries: np.ndarray, exclude_user: str | None = None
+) -> list[dict[str, Any]]:
+    """``user_matches`` with the request's ``MaxUsers`` and ``UserMatchThreshold`` (or AWS's defaults)."""
+    return user_matches(
+        collection_id,
+        queries,
+        request.get("MaxUsers", DEFAULT_MAX_USERS),
+        request.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD),
+        exclude_user=exclude_user,
+    )
+
+
 def search_users(request: dict[str, Any]) -> dict[str, Any]:
     """Users resembling a face of the collection (``FaceId``) or another user (``UserId``)."""
     collection = get_collection(request["CollectionId"])
@@ -119,11 +143,8 @@ def search_users(request: dict[str, Any]) -> dict[str, Any]:
     index = collection_index(collection_id)
     result: dict[str, Any] = {"FaceModelVersion": collection.face_model_version}
     if request.get("FaceId"):
-        face_id = request["FaceId"]
-        if face_id not in index:
-            raise InvalidParameterException("faceId was not found in the collection.")
-        queries, exclude = index.embedding(face_id), None
-        result["SearchedFace"] = {"FaceId": face_id}
+        queries, exclude = _indexed_embedding(index, request["FaceId"]), None
+        result["SearchedFace"] = {"FaceId": request["FaceId"]}
     else:
         user = require_user(collection_id, request["UserId"])
         face_ids = [face_id for face_id in sorted(user.face_ids) if face_id in index]
@@ -131,11 +152,5 @@ def search_users(request: dict[str, Any]) -> dict[str, Any]:
             raise InvalidParameterException(f"User {user.user_id} has no faces to search with")
         queries, exclude = np.stack([index.embedding(face_id) for face_id in face_ids]), user.user_id
         result["SearchedUser"] = {"UserId": user.user_id}
-    result["UserMatches"] = user_matches(
-        collection_id,
-        queries,
-        request.get("MaxUsers", DEFAULT_MAX_USERS),
-        request.get("UserMatchThreshold", DEFAULT_USER_MATCH_THRESHOLD),
-        exclude_user=exclude,
-    )
+    result["UserMatches"] = requested_user_matches(request, collection_id, queries, exclude_user=exclude)
     return result
