@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import fields
 
 import pytest
-import yaml
+from cfn_template import load_template
 from conftest import EVENTS, FUNCTIONS, REPO
 from recognito.images import ImageLimits
 from recognito.protocol import operation_model, operation_names
@@ -90,11 +90,7 @@ def test_upload_actions_run_where_their_models_are():
 
 
 def test_template_layers_are_the_registry_layers():
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    resources = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)["Resources"]  # noqa: S506
+    resources = load_template()["Resources"]
     in_template = {name for name, res in resources.items() if res["Type"] == "AWS::Serverless::LayerVersion"}
     assert in_template == {layer.logical_id for layer in REG.layers.values()} | {"SharedLayer"}
 

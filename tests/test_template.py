@@ -9,25 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads !Ref, !Sub and friends as plain values: enough to check structure."""
-
-
-_CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def template() -> dict:
-    return yaml.load((REPO / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
-
-
-def functions() -> dict[str, dict]:
-    resources = template()["Resources"]
-    return {name: res["Properties"] for name, res in resources.items() if res["Type"] == "AWS::Serverless::Function"}
 
 
 def test_template_lints():
