@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from recognito_inference.face_geometry import pose_angles
+from recognito_inference.face_geometry import fit_pose
 from recognito_inference.sessions import get_session
 
 MESH_SIZE = 192
@@ -240,12 +240,7 @@ def mesh_pose(mesh: np.ndarray) -> np.ndarray:
 
     Fitted like face_geometry.head_pose, under a scaled-orthographic camera to the points' x and y
     only: the mesh's own depths flatten as a face turns (they gave ~40% less yaw)."""
-    points = mesh[:, MESH_POSE_POINTS, :2]
-    centered = points - points.mean(axis=1, keepdims=True)
-    pinv = np.linalg.pinv((MESH_POSE_TEMPLATE - MESH_POSE_TEMPLATE.mean(axis=0)).T)  # (k, 3)
-    affine = np.einsum("nkd,kc->ndc", centered, pinv)  # (n, 2, 3): rows of s * R[:2]
-    u, _, vt = np.linalg.svd(affine, full_matrices=False)
-    return pose_angles(u @ vt)
+    return fit_pose(mesh[:, MESH_POSE_POINTS, :2], MESH_POSE_TEMPLATE)
 
 
 # ------------------------------------------------------------------------------ trait features

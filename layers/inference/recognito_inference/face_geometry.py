@@ -37,8 +37,6 @@ _TEMPLATE = np.array(
         [69.91, 88.1, -2.5],  # mouthRight
     ]
 )
-_TEMPLATE_CENTERED = _TEMPLATE - _TEMPLATE.mean(axis=0)
-_TEMPLATE_PINV = np.linalg.pinv(_TEMPLATE_CENTERED.T)  # (5, 3): solves A @ P.T = p.T for A
 
 CANON = 64  # px: side of the resized face for quality
 # Laplacian energy relative to contrast: what even a heavily blurred face keeps (noise, the box's
@@ -49,11 +47,17 @@ _SHARPNESS_SCALE = 0.1
 
 def head_pose(landmarks: np.ndarray) -> np.ndarray:
     """(n, 3) roll, yaw, pitch in degrees for (n, 5, 2) landmarks (x, y px)."""
-    points = np.asarray(landmarks, dtype=np.float64).reshape(-1, 5, 2)
+    return fit_pose(np.asarray(landmarks, dtype=np.float64).reshape(-1, 5, 2), _TEMPLATE)
+
+
+def fit_pose(points: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """(n, 3) roll, yaw, pitch in degrees of the rotations that best map ``template`` (k, 3 mean-face
+    points) onto each face's (n, k, 2) image points, under a scaled-orthographic camera."""
     if not len(points):
         return np.zeros((0, 3))
-    centered = points - points.mean(axis=1, keepdims=True)  # (n, 5, 2)
-    affine = np.einsum("nkd,kc->ndc", centered, _TEMPLATE_PINV)  # (n, 2, 3): rows of s * R[:2]
+    pinv = np.linalg.pinv((template - template.mean(axis=0)).T)  # (k, 3): solves A @ P.T = p.T for A
+    centered = points - points.mean(axis=1, keepdims=True)  # (n, k, 2)
+    affine = np.einsum("nkd,kc->ndc", centered, pinv)  # (n, 2, 3): rows of s * R[:2]
     # Nearest matrix with orthonormal rows (polar decomposition): the rotation's first two rows.
     u, _, vt = np.linalg.svd(affine, full_matrices=False)
     return pose_angles(u @ vt)
