@@ -164,6 +164,7 @@ class Fuzzer:
         self.images = images
         self.image_rate = image_rate
         self.known: dict[str, set[str]] = {"CollectionId": {"fuzz"}}
+        self._mutations_left = 0  # how many members of the request being built still get broken
 
     # ---- the request stream -------------------------------------------------------------
     def warmup(self) -> Iterator[Request]:
