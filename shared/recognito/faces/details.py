@@ -130,7 +130,8 @@ def face_details(
 
 
 def quality_filter_reasons(detail: dict[str, Any], level: str, image_size: tuple[int, int] | None = None) -> list[str]:
-    """Why ``level`` leaves the face out, as IndexFaces' ``UnindexedFaces`` Reasons; [] if it passes.
+    """Why QualityFilter ``level`` (NONE, AUTO, LOW, MEDIUM, HIGH) leaves the face out, as IndexFaces'
+    ``UnindexedFaces`` Reasons; [] if it passes. The bars are ``_BARS`` above.
 
     ``image_size`` (width, height) enables the SMALL_BOUNDING_BOX check, which needs pixels.
     """
@@ -155,14 +156,6 @@ def quality_filter_reasons(detail: dict[str, Any], level: str, image_size: tuple
         if box["Height"] * image_size[1] < bar.min_height_px:
             reasons.append("SMALL_BOUNDING_BOX")
     return reasons
-
-
-def passes_quality_filter(detail: dict[str, Any], level: str, image_size: tuple[int, int] | None = None) -> bool:
-    """Whether QualityFilter ``level`` (NONE, AUTO, LOW, MEDIUM, HIGH) keeps the face.
-
-    The bars are ``_BARS`` above; ``image_size`` (width, height) adds the minimum face size.
-    """
-    return not quality_filter_reasons(detail, level, image_size)
 
 
 @dataclass(frozen=True)
