@@ -3,7 +3,8 @@ reach up.
 
 The direction, bottom up:
 - ``recognito_inference`` (the inference Lambda layer): models on pixels; knows nothing of the API.
-- ``recognito.errors``, ``settings``, ``images``, ``locks``, ``pagination``: what every service uses.
+- ``recognito.errors``, ``settings``, ``images``, ``boxes``, ``locks``, ``pagination``: what every
+  service uses.
 - ``recognito.faces``: the face pipeline (detect, describe, compare) and the similarity scale; stateless.
 - ``recognito.search``: the vector index and its snapshots (of ``faces.similarity``'s embeddings);
   knows nothing of DynamoDB or collections.
