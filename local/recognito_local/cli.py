@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from recognito_local.admission import BUDGET_ENV, DEFAULT_BUDGET_MB, budget_mb
 from recognito_local.celebrities import add_celebrities_commands
 from recognito_local.keys import add_keys_commands
 
@@ -55,6 +56,15 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--memory-budget",
+        type=budget_mb,
+        default=None,
+        metavar="SIZE",
+        help="the endpoint process's memory budget, e.g. 4G or 2048M: it bounds how many requests run "
+        "models at once; the excess waits in a short queue, then gets ThrottlingException "
+        f"(default: ${BUDGET_ENV}, else {DEFAULT_BUDGET_MB // 1024}G)",
+    )
+    parser.add_argument(
         "--trigger",
         action="append",
         default=[],
@@ -71,7 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     _configure_logging()
     try:
-        serve(args.host, args.port, args.data_dir, args.save_interval, args.trigger)
+        serve(args.host, args.port, args.data_dir, args.save_interval, args.trigger, args.memory_budget)
     except ServeError as error:
         print(f"recognito serve: {error}", file=sys.stderr)
         return 1

@@ -30,6 +30,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from recognito_local import transactions
+from recognito_local.admission import Admission, Overloaded
 from recognito_local.persistence import StateError, StateStore
 
 log = logging.getLogger("recognito_local")
@@ -55,7 +56,7 @@ def signing_service(environ: dict[str, Any]) -> str | None:
 class LocalEndpoint:
     """The WSGI app: Rekognition through the front door, the rest through moto, one log line each."""
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, admission: Admission | None = None) -> None:
         # moto's server imports Flask and every backend index: only once the environment is set.
         from moto.moto_server.werkzeug_app import UNSIGNED_REQUESTS, DomainDispatcherApplication, create_backend_app
 
@@ -63,6 +64,7 @@ class LocalEndpoint:
         transactions.install()
         self._unsigned_prefixes = frozenset(UNSIGNED_REQUESTS)
         self.store = store
+        self.admission = admission or Admission()
         self.ready = threading.Event()
         self._active = 0
         self._idle = threading.Condition()
@@ -124,8 +126,6 @@ class LocalEndpoint:
         from recognito.errors import InternalServerError
         from recognito.protocol import error_response, proxy_event
 
-        from recognito_local.invoke import invoke
-
         request = Request(environ)
         raw = request.get_data()
         rid = str(uuid.uuid4())
@@ -140,11 +140,26 @@ class LocalEndpoint:
         try:
             from recognito.frontdoor import dispatch
 
-            result = dispatch(event, invoke)
+            result = dispatch(event, self._admitted)
         except Exception:
             log.exception("request %s failed", rid)
             result = error_response(InternalServerError("Internal server error"), rid)
         return _proxy_response(result)
+
+    def _admitted(self, operation: str, event: dict[str, Any]) -> dict[str, Any]:
+        """``invoke``, once the operation's model family has a slot (admission.py)."""
+        from recognito.errors import ThrottlingException
+
+        from recognito_local.invoke import invoke
+
+        try:
+            with self.admission.admit(operation):
+                return invoke(operation, event)
+        except Overloaded as reason:
+            log.info("throttled %s: %s", operation, reason)
+            raise ThrottlingException(
+                "Amazon Rekognition is temporarily unable to process the request. Try your call again."
+            ) from None
 
     def _moto(self, environ: dict[str, Any], service: str | None, target: str) -> Response:
         captured: list[Any] = []
@@ -187,8 +202,18 @@ def _proxy_response(result: dict[str, Any]) -> Response:
     return _status(int(result["statusCode"])), headers, data
 
 
-def serve(host: str, port: int, data_dir: Path, save_interval: float = 10.0, triggers: Sequence[str] = ()) -> None:
+def serve(
+    host: str,
+    port: int,
+    data_dir: Path,
+    save_interval: float = 10.0,
+    triggers: Sequence[str] = (),
+    memory_budget: int | None = None,
+) -> None:
     """Run the endpoint until SIGINT or SIGTERM, then save the state and return.
+
+    ``memory_budget`` (MB) bounds concurrent inference (admission.py); default
+    ``$RECOGNITO_MEMORY_BUDGET``, else 4 GB.
 
     ``triggers`` are upload rules (JSON, one each) added to ``<data_dir>/triggers.json``'s
     (recognito_local.uploads). Raises ``ServeError`` when it cannot start (port taken, data
@@ -214,7 +239,8 @@ def serve(host: str, port: int, data_dir: Path, save_interval: float = 10.0, tri
     from werkzeug.serving import make_server
 
     store = StateStore(data_dir, save_interval)
-    app = LocalEndpoint(store)
+    app = LocalEndpoint(store, Admission(memory_budget))
+    log.info("%s", app.admission.describe())
     uploads.hook()  # a replayed upload queues its trigger's message as it did the first time
     try:
         restored = store.load(app.moto)

@@ -83,6 +83,11 @@ class ImageLimits:
     max_pixels: int = 10_000 * 10_000
     """Decompression-bomb guard: the largest resolution AWS documents for any operation (10K x 10K),
     so no image that Rekognition accepts is refused, and at most ~300 MB of RGB is ever allocated."""
+    max_decode_pixels: int = 4096 * 4096
+    """The pixel budget: a larger image is decoded downscaled by the smallest whole factor that fits
+    (JPEG by the decoder's own 1/2, 1/4, 1/8 scaling, then box-averaging; PNG box-averaged a band
+    of rows at a time), so no request holds more than ~50 MB of RGB. Every model looks at far fewer
+    pixels than this, and every coordinate Rekognition returns is a ratio of the image's size."""
 
 
 DEFAULT_LIMITS = ImageLimits()
@@ -180,8 +185,7 @@ def decode_image(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> DecodedIm
         _check_dimensions(width, height, limits)
         orientation = _exif_orientation(pil) if fmt == "JPEG" else 1
         try:
-            pil.load()
-            upright = _to_rgb(pil)
+            upright = _decode_within(pil, limits.max_decode_pixels)
         except Exception:
             # Truncated or corrupt data, whatever the decoder calls it, is the caller's image's
             # fault: a 400, never a 500.
@@ -290,6 +294,37 @@ def _exif_orientation(pil: Image.Image) -> int:
         # Damaged EXIF is metadata lost, not an undecodable image.
         return 1
     return value if isinstance(value, int) else 1
+
+
+def _reduction(width: int, height: int, budget: int) -> int:
+    """The smallest whole factor that brings ``width`` x ``height`` within ``budget`` pixels."""
+    factor = max(1, int((width * height / budget) ** 0.5))
+    while -(-width // factor) * -(-height // factor) > budget:
+        factor += 1
+    return factor
+
+
+def _decode_within(pil: Image.Image, budget: int) -> Image.Image:
+    """The image as RGB, downscaled to at most ``budget`` pixels (``ImageLimits.max_decode_pixels``).
+
+    A 10,000 x 10,000 PNG (126 KB when flat) is decoded in its own mode, then converted and
+    box-averaged a band of rows at a time: never the 300 MB RGB copy, nor the copies after it.
+    """
+    width, height = pil.size
+    factor = _reduction(width, height, budget)
+    if factor > 1 and isinstance(pil, JpegImagePlugin.JpegImageFile):
+        pil.draft("RGB", (-(-width // factor), -(-height // factor)))  # decodes at 1/2, 1/4 or 1/8
+    pil.load()
+    width, height = pil.size
+    factor = _reduction(width, height, budget)
+    if factor == 1:
+        return _to_rgb(pil)
+    reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    band = factor * max(1, 1024 // factor)  # rows per band: a whole number of output rows
+    for top in range(0, height, band):
+        rows = _to_rgb(pil.crop((0, top, width, min(height, top + band))))
+        reduced.paste(rows.reduce(factor), (0, top // factor))
+    return reduced
 
 
 def _to_rgb(pil: Image.Image) -> Image.Image:

@@ -11,10 +11,11 @@ import time
 import botocore.exceptions
 import pytest
 from botocore.config import Config
-from .conftest import Endpoint, _client
 from models_available import needs_models
 from PIL import Image
 from skimage import data
+
+from .conftest import Endpoint, _client
 
 pytestmark = pytest.mark.e2e
 

@@ -61,6 +61,10 @@ def get_session(name: str) -> ort.InferenceSession:
             options.intra_op_num_threads = _threads()
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
+            # No CPU arena: it keeps the largest activations it ever held (a burst of big images)
+            # for the life of the process; without it they go back to malloc, which the local
+            # endpoint trims after a burst. Measured cost: see the README (admission control).
+            options.enable_cpu_mem_arena = False
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             _sessions[name] = session
     return session
