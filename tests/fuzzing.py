@@ -163,7 +163,8 @@ class Fuzzer:
         self.unimplemented = sorted(operation_names() - set(operations))
         self.images = images
         self.image_rate = image_rate
-        self.known: dict[str, set[str]] = {"CollectionId": {"fuzz"}}
+        # Ids handed out, oldest first: recent ones are likelier to still exist.
+        self.known: dict[str, list[str]] = {"CollectionId": ["fuzz"]}
         self._mutations_left = 0  # how many members of the request being built still get broken
 
     # ---- the request stream -------------------------------------------------------------
@@ -297,11 +298,13 @@ class Fuzzer:
     def _string(self, shape: Shape, name: str, depth: int) -> str:
         if shape.enum:
             return self.rng.choice(shape.enum)
-        known = sorted(v for v in self.known.get(name, ()) if _fits(shape, v))
+        known = [v for v in self.known.get(name, ()) if _fits(shape, v)]
         if name in ("ResourceArn", "CollectionArn"):
-            known = sorted(f"arn:{arn}" for arn in self.known.get("CollectionArn", ()))
+            known = [f"arn:{arn}" for arn in self.known.get("CollectionArn", ())]
         if known and self.rng.random() < 0.85:
-            return self.rng.choice(known)
+            # Faces and users: recent ones are likelier to still exist; collections: "fuzz" has a face.
+            recent = ["fuzz"] if name == "CollectionId" else known[-5:]
+            return self.rng.choice(recent if self.rng.random() < 0.6 else known)
         candidates = [
             "fuzz",
             str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
@@ -394,9 +397,11 @@ class Fuzzer:
             for item in value:
                 self._harvest(item, key[:-1] if key.endswith("s") else key)
         elif isinstance(value, str) and key in KNOWN_NAMES and value:
-            bucket = self.known.setdefault(key, set())
-            if len(bucket) < 50:
-                bucket.add(value)
+            bucket = self.known.setdefault(key, [])
+            if value in bucket:
+                bucket.remove(value)
+            bucket.append(value)
+            del bucket[:-50]
 
 
 def input_shapes_cover(operations: list[str]) -> set[str]:
