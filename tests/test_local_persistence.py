@@ -285,3 +285,40 @@ def test_a_cancelled_transaction_puts_back_the_items_it_wrote_without_copying_th
 
         dynamodb.transact_write_items(TransactItems=writes)
         assert items() == {"a": "2", "new": "9"}
+
+
+def test_writes_since_the_snapshot_are_replayed_from_the_journal_with_the_same_ids(tmp_path):
+    """A crash after the answers, before any snapshot: the journal alone brings the writes back,
+    and ids moto generated (message ids, receipt handles) are the ones the clients were given."""
+
+    def sqs(client: Client, operation: str, body: dict) -> dict:
+        headers = _signed("sqs", f"AmazonSQS.{operation}")
+        reply = client.post("/", data=json.dumps(body), headers=headers)
+        assert reply.status_code == 200, reply.data
+        return json.loads(reply.data or b"{}")
+
+    with mock_aws():
+        store = StateStore(tmp_path)
+        client = Client(LocalEndpoint(store))
+        assert store.load(client.application.moto) is False
+        assert client.put("/photos", headers=_signed("s3")).status_code == 200
+        assert client.put("/photos/a.jpg", data=b"\xff\xd8 bytes", headers=_signed("s3")).status_code == 200
+        queue = sqs(client, "CreateQueue", {"QueueName": "jobs"})["QueueUrl"]
+        sent = [sqs(client, "SendMessage", {"QueueUrl": queue, "MessageBody": body})["MessageId"] for body in "ab"]
+        received = sqs(client, "ReceiveMessage", {"QueueUrl": queue, "MaxNumberOfMessages": 1})["Messages"][0]
+        store.journal.close()  # SIGKILL: no snapshot, only what the journal fsynced
+
+    assert not (tmp_path / "state" / "manifest.json").exists()
+    with mock_aws():
+        store = StateStore(tmp_path)
+        client = Client(LocalEndpoint(store))
+        assert store.load(client.application.moto) is True
+
+        assert client.get("/photos/a.jpg", headers=_signed("s3")).data == b"\xff\xd8 bytes"
+        # The receipt handle given out before the crash still deletes its message.
+        sqs(client, "DeleteMessage", {"QueueUrl": queue, "ReceiptHandle": received["ReceiptHandle"]})
+        left = sqs(client, "ReceiveMessage", {"QueueUrl": queue, "MaxNumberOfMessages": 10})["Messages"]
+        assert received["MessageId"] == sent[0]
+        assert [message["MessageId"] for message in left] == sent[1:]
+        # The replay became a snapshot: the next start replays nothing.
+        assert _manifest(tmp_path)["journal"] >= 5
