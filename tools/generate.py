@@ -83,8 +83,9 @@ def _function_block(function: Function, reg: Registry) -> Iterator[str]:
         yield from (f"          {key}: {value}" for key, value in environment.items())
     yield "      Policies:"
     yield from (f"        - {reg.policies[policy]}" for policy in function.policies)
-    yield "      Events:"
-    yield from _events(function)
+    if function.kind != "worker":  # a worker runs as a Task state of a state machine: no event source
+        yield "      Events:"
+        yield from _events(function)
 
 
 def _events(function: Function) -> Iterator[str]:
@@ -155,7 +156,7 @@ def generated(reg: Registry) -> dict[Path, str]:
     for function in reg.functions.values():
         if function.operation:
             files[REPO / "functions" / function.code / "app.py"] = handler_source(function)
-        if function.sample is not None:
+        if function.sample is not None and function.kind != "worker":  # a worker's event is hand-written
             files[REPO / "events" / f"{function.code}.json"] = json.dumps(sample_event(function), indent=2) + "\n"
     files[TEMPLATE] = _replace_between(TEMPLATE.read_text(), TEMPLATE_START, TEMPLATE_END, template_functions(reg))
     files[README] = _replace_between(

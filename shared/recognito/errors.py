@@ -83,6 +83,10 @@ class LimitExceededException(RekognitionError):
     pass
 
 
+class VideoTooLargeException(RekognitionError):
+    pass
+
+
 class IdempotentParameterMismatchException(RekognitionError):
     pass
 

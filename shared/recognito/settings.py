@@ -51,6 +51,10 @@ class Settings:
     # The upload functions' rules (a JSON list, recognito.uploads.rules) and the actions this one runs.
     upload_rules: str = _env("RECOGNITO_UPLOAD_RULES", "")
     upload_actions: str = _env("RECOGNITO_UPLOAD_ACTIONS", "")
+    # Stored video jobs (recognito.video): the state machine Start* runs and the bucket of their
+    # intermediate and large results; unset, ``<table_prefix>-video-jobs`` in this account.
+    video_state_machine: str | None = _env("RECOGNITO_VIDEO_STATE_MACHINE")
+    video_bucket: str | None = _env("RECOGNITO_VIDEO_BUCKET")
     partition: str = "aws"
 
     def arn(self, resource: str) -> str:

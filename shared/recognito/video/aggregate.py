@@ -1,0 +1,73 @@
+"""The VideoJobs worker: the last states of a job, whichever way it ends.
+
+``finish_job`` joins the ranges' findings (shots across range borders, black runs that span two
+ranges, per-timestamp labels and faces in order), stores them with the job, marks it SUCCEEDED and
+sends the completion message; ``fail_job`` is every Catch's target: the job FAILED with the
+error's message, and the same message with FAILED.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from recognito.video import jobs, segments
+
+SEGMENT_TYPES = ("TECHNICAL_CUE", "SHOT")
+
+
+def _part(key: str) -> Any:
+    s3 = jobs.client("s3")
+    found = json.loads(s3.get_object(Bucket=jobs.bucket(), Key=key)["Body"].read())
+    s3.delete_object(Bucket=jobs.bucket(), Key=key)
+    return found
+
+
+def finish_job(event: dict[str, Any]) -> dict[str, Any]:
+    record = jobs.load(event["JobId"])
+    parts = [_part(part["Key"]) for part in sorted(event["Parts"], key=lambda part: part["Index"])]
+    if record.api == "StartSegmentDetection":
+        found: Any = _segments(record, parts)
+    elif record.api == "StartLabelDetection":
+        found = sorted((item for part in parts for item in part), key=lambda i: (i["Timestamp"], i["Label"]["Name"]))
+    else:
+        found = [item for part in parts for item in part]  # ranges in order, frames in order within
+    jobs.save_results(record, found)
+    jobs.complete(record, "SUCCEEDED")
+    return {"JobId": record.job_id, "Status": "SUCCEEDED"}
+
+
+def _segments(record: Any, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    request = jobs.job_request(record)
+    metadata = json.loads(record.video_metadata)
+    rate = float(metadata["Video"]["FrameRate"])
+    filters = request.get("Filters") or {}
+    wanted = request.get("SegmentTypes") or list(SEGMENT_TYPES)
+    found: list[dict[str, Any]] = []
+    if "SHOT" in wanted:
+        confidence = (filters.get("ShotFilter") or {}).get("MinSegmentConfidence", 80.0)
+        cuts = [cut for part in parts for cut in part["Cuts"]]
+        found += segments.shots(cuts, int(metadata["Frames"]), rate, confidence)
+    if "TECHNICAL_CUE" in wanted:
+        confidence = (filters.get("TechnicalCueFilter") or {}).get("MinSegmentConfidence", 80.0)
+        found += segments.black_frames([run for part in parts for run in part["Black"]], rate, confidence)
+    found.sort(key=lambda s: (s["StartTimestampMillis"], s["Type"]))
+    versions = {"SHOT": segments.SHOT_MODEL_VERSION, "TECHNICAL_CUE": segments.TECHNICAL_CUE_MODEL_VERSION}
+    return {
+        "Segments": found,
+        "SelectedSegmentTypes": [
+            {"Type": kind, "ModelVersion": versions[kind]} for kind in SEGMENT_TYPES if kind in wanted
+        ],
+    }
+
+
+def fail_job(event: dict[str, Any]) -> dict[str, Any]:
+    """The job FAILED with the caught error's message (a Lambda error's ``errorMessage``)."""
+    record = jobs.load(event["JobId"])
+    error = event.get("Error") or {}
+    message = error.get("Cause") or error.get("Error") or "The job failed."
+    with contextlib.suppress(ValueError, AttributeError):  # a Lambda error's Cause is its JSON payload
+        message = json.loads(message).get("errorMessage") or message
+    jobs.complete(record, "FAILED", str(message)[:1000])
+    return {"JobId": record.job_id, "Status": "FAILED"}

@@ -1,0 +1,110 @@
+"""The VideoDecode worker: probe a job's video and split it into ranges; decode one range.
+
+A range is analysed where it is decoded when the analysis is numpy on every frame (segments); for
+the analyses that run models on sampled frames (labels, faces), the sampled frames go to S3 as
+JPEG in one zip per range, for the function that carries those models (PyAV and ONNX Runtime
+together pass Lambda's 250 MB).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from recognito.errors import InvalidParameterException, VideoTooLargeException
+from recognito.video import jobs, media, segments
+
+RANGE_SECONDS = 120  # decoding and analysing 2 min of 1080p stays far within Lambda's 900 s
+JPEG_QUALITY = 92
+
+
+def video_path(job_id: str, s3_object: dict[str, Any]) -> str:
+    """The job's video in /tmp, downloaded once per container."""
+    path = Path(tempfile.gettempdir()) / "recognito-video" / job_id
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        extra = {"VersionId": s3_object["Version"]} if s3_object.get("Version") else None
+        partial = path.with_suffix(".part")
+        jobs.client("s3").download_file(s3_object["Bucket"], s3_object["Name"], str(partial), ExtraArgs=extra)
+        os.replace(partial, path)
+    return str(path)
+
+
+def probe_video(event: dict[str, Any]) -> dict[str, Any]:
+    """Read the video's metadata into the job and list the ranges for the Map state."""
+    record = jobs.load(event["JobId"])
+    request = jobs.job_request(record)
+    found = media.probe(video_path(record.job_id, request["Video"]["S3Object"]))
+    if found.duration_millis > media.MAX_DURATION_MILLIS:
+        raise VideoTooLargeException("Video duration exceeds the maximum of 6 hours")
+    record.video_metadata = json.dumps({"Video": found.video, "Audio": found.audio, "Frames": found.frame_count})
+    record.save()
+    step = int(RANGE_SECONDS * found.frame_rate)
+    bounds = range(0, max(found.frame_count, 1), step)
+    ranges = [
+        {
+            "JobId": record.job_id,
+            "Api": record.api,
+            "Index": i,
+            "First": first,
+            "End": min(first + step, found.frame_count),
+        }
+        for i, first in enumerate(bounds)
+    ]
+    return {"JobId": record.job_id, "Api": record.api, "Ranges": ranges}
+
+
+def decode_range(event: dict[str, Any]) -> dict[str, Any]:
+    """Decode frames ``First`` .. ``End - 1``: scan them for segments, or sample them for a model."""
+    record = jobs.load(event["JobId"])
+    request = jobs.job_request(record)
+    metadata = json.loads(record.video_metadata)["Video"]
+    path = video_path(record.job_id, request["Video"]["S3Object"])
+    rate = Fraction(metadata["FrameRate"]).limit_denominator(1001)
+    first, end, index = int(event["First"]), int(event["End"]), int(event["Index"])
+    if record.api == "StartSegmentDetection":
+        body = json.dumps(_scan(path, rate, first, end, request, metadata["ColorRange"])).encode()
+        key = f"jobs/{record.job_id}/parts/{index:06d}.json"
+    elif record.api in jobs.SAMPLES_PER_SECOND:
+        body = _sample(path, rate, first, end, jobs.SAMPLES_PER_SECOND[record.api])
+        key = f"jobs/{record.job_id}/frames/{index:06d}.zip"
+    else:
+        raise InvalidParameterException(f"{record.api} is not a video analysis")
+    jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=body)
+    return {"JobId": record.job_id, "Api": record.api, "Index": index, "Key": key}
+
+
+def _scan(path: str, rate: Fraction, first: int, end: int, request: dict[str, Any], color_range: str) -> dict[str, Any]:
+    black = ((request.get("Filters") or {}).get("TechnicalCueFilter") or {}).get("BlackFrame") or {}
+    threshold = black.get("MaxPixelThreshold", segments.DEFAULT_MAX_PIXEL_THRESHOLD)
+    coverage = black.get("MinCoveragePercentage", segments.DEFAULT_MIN_COVERAGE)
+    max_value = segments.max_black_value(threshold, color_range)
+    scan = segments.RangeScan()
+    previous = None
+    # One frame of warm-up: a cut on this range's first frame is this range's to find.
+    for frame in media.frames(path, rate, first, end, warmup=1):
+        luma = frame.luma()
+        thumb = segments.thumbnail(luma)
+        if frame.number >= first:
+            scan.add(frame.number, thumb, previous, segments.black_coverage(luma, max_value) >= coverage)
+        previous = thumb
+    return scan.to_json()
+
+
+def _sample(path: str, rate: Fraction, first: int, end: int, per_second: float) -> bytes:
+    """The sampled frames as ``<timestamp ms>.jpg`` entries of one zip."""
+    wanted = media.sample_numbers(rate, first, end, per_second)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for frame in media.frames(path, rate, first, end):
+            if frame.number in wanted:
+                jpeg = io.BytesIO()
+                frame.frame.to_image().save(jpeg, "JPEG", quality=JPEG_QUALITY)
+                archive.writestr(f"{frame.timestamp_millis:012d}.jpg", jpeg.getvalue())
+    return buffer.getvalue()

@@ -1,0 +1,29 @@
+"""The one entry point of the video workers: a Task state's ``Step`` names the work.
+
+Imports are by step, so each worker function loads only what its layers carry (PyAV for
+decoding, ONNX Runtime for the models, neither for the last steps).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from recognito.errors import InvalidParameterException
+
+STEPS = {
+    "probe": "recognito.video.decoding:probe_video",
+    "decode": "recognito.video.decoding:decode_range",
+    "labels": "recognito.video.frames:label_frames",
+    "faces": "recognito.video.frames:face_frames",
+    "finish": "recognito.video.aggregate:finish_job",
+    "fail": "recognito.video.aggregate:fail_job",
+}
+
+
+def run(event: dict[str, Any]) -> dict[str, Any]:
+    target = STEPS.get(event.get("Step", ""))
+    if target is None:
+        raise InvalidParameterException(f"unknown video worker step {event.get('Step')!r}")
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)(event)

