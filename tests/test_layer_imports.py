@@ -8,7 +8,9 @@ the first request after deploying, which no in-process test sees. So each functi
 (``-I -S``: no site-packages at all; tests/lambda_probe.py), with ``sys.path`` set to its code and
 its layers, no AWS credentials and no network, and is then handed a request that needs no AWS:
 API functions a request for an operation that does not exist (the front door answers
-NotImplementedYet; operations refuse it unsigned), SQS functions S3's test event.
+NotImplementedYet; operations refuse it unsigned), SQS functions S3's test event. API functions
+that take model layers also run their sample request (events/), so the models they load must be
+in their layers and ONNX Runtime must run on the runtime's Python.
 
 The runtime's own boto3 (``/var/runtime``) is left out on purpose: the SharedLayer ships boto3 and
 its dependencies, and whatever passes without the runtime's packages passes with them.
@@ -26,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +38,7 @@ import pytest
 import yaml
 from recognito.protocol import proxy_event
 from recognito.uploads.events import sqs_event
-from test_package import BUILD, BuiltFunction, build, built_functions
+from test_package import BUILD, REPO, BuiltFunction, _TagsAsNone, build, built_functions
 
 pytestmark = pytest.mark.package
 
@@ -139,12 +141,18 @@ def _good_reply(function: BuiltFunction, reply: Any) -> bool:
     return True
 
 
-def probe(python: str, function: BuiltFunction, parameters: dict[str, Any], send: bool = True) -> dict[str, Any]:
-    """Import (and call) ``function`` in a fresh interpreter; what lambda_probe.py reports."""
+def probe(
+    python: str,
+    function: BuiltFunction,
+    parameters: dict[str, Any],
+    event: dict[str, Any] | None = None,
+    environment: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Import ``function`` in a fresh interpreter and call it with ``event`` if given; what
+    lambda_probe.py reports. ``environment`` overrides variables the template sets."""
     code_layers = [folder / "python" for folder in function.layers.values() if (folder / "python").is_dir()]
     for name, folder in function.layers.items():
         assert (folder / "python").is_dir() or (folder / "models").is_dir(), f"{name}: neither python/ nor models/"
-    event, _ = request_for(function) if send else (None, "")
     with tempfile.TemporaryDirectory(prefix="lambda-probe-") as scratch_dir:
         scratch = Path(scratch_dir)
         _mount_models(function, scratch / "models")
@@ -160,7 +168,7 @@ def probe(python: str, function: BuiltFunction, parameters: dict[str, Any], send
         run = subprocess.run(
             [python, "-I", "-S", str(PROBE), str(scratch / "spec.json"), str(scratch / "result.json")],
             cwd=scratch,
-            env=lambda_environment(function, parameters, scratch),
+            env={**lambda_environment(function, parameters, scratch), **(environment or {})},
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT_S,
@@ -169,7 +177,8 @@ def probe(python: str, function: BuiltFunction, parameters: dict[str, Any], send
         result_file = scratch / "result.json"
         if run.returncode != 0 or not result_file.is_file():
             return {"stage": "interpreter", "error": f"exit {run.returncode}: {run.stderr[-2000:]}", "seconds": seconds}
-        return {**json.loads(result_file.read_text()), "seconds": seconds}
+        # The function's own log lines (a 500's traceback among them) for the failure message.
+        return {**json.loads(result_file.read_text()), "seconds": seconds, "log": run.stdout[-3000:]}
 
 
 def problems(function: BuiltFunction, result: dict[str, Any]) -> list[str]:
@@ -205,10 +214,19 @@ def parameters() -> dict[str, Any]:
     return yaml.safe_load((BUILD / "template.yaml").read_text()).get("Parameters", {})
 
 
-def _probe_all(python: str, functions: list[BuiltFunction], parameters: dict[str, Any]) -> Iterator[tuple]:
+def _probe_all(
+    python: str,
+    functions: list[BuiltFunction],
+    parameters: dict[str, Any],
+    events: Callable[[BuiltFunction], dict[str, Any] | None],
+    environment: dict[str, str] | None = None,
+) -> Iterator[tuple[BuiltFunction, dict[str, Any]]]:
+    """``probe`` for each function with its event, two at a time, in order."""
     # Each function in its own process: a module one function imported must not serve the next.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda function: probe(python, function, parameters), functions)
+        results = pool.map(
+            lambda function: probe(python, function, parameters, events(function), environment), functions
+        )
         yield from zip(functions, results, strict=True)
 
 
@@ -217,7 +235,7 @@ def test_every_function_imports_and_answers_with_only_its_declared_layers(lambda
     assert functions, "the built template has no functions"
     found = []
     print()
-    for function, result in _probe_all(lambda_python, functions, parameters):
+    for function, result in _probe_all(lambda_python, functions, parameters, lambda f: request_for(f)[0]):
         reply = result.get("reply", {})
         status = reply.get("statusCode", "") if isinstance(reply, dict) else ""
         outcome = result.get("error", "ok")[:80]
@@ -232,7 +250,57 @@ def test_the_probe_sees_nothing_but_the_given_layers(lambda_python, parameters):
     shared = yaml.safe_load((BUILD / "template.yaml").read_text())["Globals"]["Function"]["Layers"]
     global_layers = {entry["Ref"] for entry in shared}
     bare = replace(function, layers={k: v for k, v in function.layers.items() if k not in global_layers})
-    result = probe(lambda_python, bare, parameters, send=False)
+    result = probe(lambda_python, bare, parameters)
     assert result.get("stage") == "import", result
     shipped = {path.name for folder in function.layers.values() for path in (folder / "python").glob("*")}
     assert result["missing"] in shipped, result
+
+
+def sample_event(function: BuiltFunction) -> dict[str, Any] | None:
+    """``events/<code folder>.json``, the function's sample request (generated from the registry)."""
+    source = yaml.load((REPO / "template.yaml").read_text(), Loader=_TagsAsNone)  # noqa: S506
+    code = Path(source["Resources"][function.name]["Properties"]["CodeUri"]).name
+    path = REPO / "events" / f"{code}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+# Keys that are no one's: a request that needs AWS then gets as far as the network, which the probe
+# refuses and records (with no keys at all botocore would stop before, and say less).
+SAMPLE_ENVIRONMENT = {
+    "RECOGNITO_AUTH": "off",
+    "AWS_ACCESS_KEY_ID": "AKIAPROBENOTAKEY0000",
+    "AWS_SECRET_ACCESS_KEY": "probe-not-a-secret",
+}
+
+
+def test_functions_with_models_run_their_sample_request(lambda_python, parameters):
+    """Where a request needs no AWS (image analysis), it runs for real: models load from the layers.
+
+    Signatures are not what is checked here: the request goes unsigned with RECOGNITO_AUTH off. A
+    request that needs DynamoDB or S3 (IndexFaces, the image searches) reaches for the network,
+    which the probe refuses: that is as far as it can go without AWS.
+    """
+    with_models = [
+        function
+        for function in built_functions()
+        if "Api" in function.events and any((folder / "models").is_dir() for folder in function.layers.values())
+    ]
+    assert with_models, "no API function takes a model layer"
+    samples = {function.name: sample_event(function) for function in with_models}
+    assert all(samples.values()), f"no sample event in events/ for {[n for n, e in samples.items() if not e]}"
+    found, ran = [], []
+    print()
+    for function, result in _probe_all(
+        lambda_python, with_models, parameters, lambda f: samples[f.name], SAMPLE_ENVIRONMENT
+    ):
+        reply = result.get("reply") or {}
+        status = reply.get("statusCode")
+        print(f"{function.name:38} {result['seconds']:5.1f} s  {status!s:4} {'needs AWS' if result['network'] else ''}")
+        if "error" in result:
+            found += problems(function, result)
+        elif status == 200:
+            ran.append(function.name)
+        elif not result["network"]:
+            found.append(f"{function.name}: sample request answered {status}; its log:\n{result['log']}")
+    assert not found, "\n".join(found)
+    assert ran, "no function ran its sample request through"
