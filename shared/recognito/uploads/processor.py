@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -35,6 +34,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 
 from recognito.errors import RekognitionError
 from recognito.idempotency import idempotency_table_name
+from recognito.logs import structured_logger
 from recognito.uploads.events import CreatedObject, created_objects
 from recognito.uploads.rules import Rule, parse_rules, resolve_service, rules_from_environment
 
@@ -46,7 +46,7 @@ SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
 
 # The upload functions' own logger, as recognito.protocol's is the API functions': a child with no
 # parent in the process refuses append_keys (OrphanedChildLoggerError) on the first batch.
-logger = Logger(service="recognito")
+logger = structured_logger()
 # A batch whose every record failed is answered like any other (all ids listed) rather than
 # raised: SQS treats both the same, and the local endpoint reads one shape.
 _batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
