@@ -29,7 +29,7 @@ from typing import IO, Any
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from recognito_local import transactions
+from recognito_local import stepfunctions, transactions
 from recognito_local.admission import Admission, Overloaded
 from recognito_local.persistence import StateError, StateStore
 
@@ -243,6 +243,8 @@ def serve(
     log.info("%s", app.admission.describe())
     uploads.hook()  # a replayed upload queues its trigger's message as it did the first time
     try:
+        # Before the replay: a replayed StartExecution runs its Lambda tasks in this process.
+        stepfunctions.bridge_lambda_tasks()
         restored = store.load(app.moto)
     except StateError as error:
         listener.close()
@@ -258,6 +260,8 @@ def serve(
             signal.signal(signum, lambda *_: stop.set())
     try:
         _ensure_tables()
+        stepfunctions.ensure_video_jobs()
+        stepfunctions.end_interrupted_jobs()
         uploads.start()
         store.start()
         app.ready.set()

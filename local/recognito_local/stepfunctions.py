@@ -95,3 +95,28 @@ def ensure_video_jobs() -> None:
         sfn.update_state_machine(stateMachineArn=arn, definition=definition())
     except sfn.exceptions.StateMachineDoesNotExist:
         sfn.create_state_machine(name=arn.rpartition(":")[2], definition=definition(), roleArn=role)
+
+
+INTERRUPTED_MESSAGE = "recognito serve stopped while the job ran; start it again."
+
+
+def end_interrupted_jobs() -> list[str]:
+    """Jobs left IN_PROGRESS with no running execution (the endpoint stopped under them) end
+    FAILED, with their SNS message: nothing stays IN_PROGRESS forever. Executions that the
+    restart replayed and that still run finish their jobs themselves."""
+    import boto3
+    from recognito.storage.tables import VideoJobRecord
+    from recognito.video import jobs
+
+    sfn = boto3.client("stepfunctions", region_name=settings().region)
+    prefix = jobs.state_machine_arn().replace(":stateMachine:", ":execution:")
+    ended = []
+    for record in VideoJobRecord.scan(VideoJobRecord.status == "IN_PROGRESS"):
+        try:
+            status = sfn.describe_execution(executionArn=f"{prefix}:{record.job_id}")["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            status = None
+        if status != "RUNNING":
+            jobs.complete(record, "FAILED", INTERRUPTED_MESSAGE)
+            ended.append(record.job_id)
+    return ended

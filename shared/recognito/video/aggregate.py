@@ -26,6 +26,8 @@ def _part(key: str) -> Any:
 
 def finish_job(event: dict[str, Any]) -> dict[str, Any]:
     record = jobs.load(event["JobId"])
+    if record.status != "IN_PROGRESS":  # ended already (an execution replayed after a restart)
+        return {"JobId": record.job_id, "Status": record.status}
     parts = [_part(part["Key"]) for part in sorted(event["Parts"], key=lambda part: part["Index"])]
     if record.api == "StartSegmentDetection":
         found: Any = _segments(record, parts)
@@ -65,6 +67,8 @@ def _segments(record: Any, parts: list[dict[str, Any]]) -> dict[str, Any]:
 def fail_job(event: dict[str, Any]) -> dict[str, Any]:
     """The job FAILED with the caught error's message (a Lambda error's ``errorMessage``)."""
     record = jobs.load(event["JobId"])
+    if record.status != "IN_PROGRESS":
+        return {"JobId": record.job_id, "Status": record.status}
     error = event.get("Error") or {}
     message = error.get("Cause") or error.get("Error") or "The job failed."
     with contextlib.suppress(ValueError, AttributeError):  # a Lambda error's Cause is its JSON payload

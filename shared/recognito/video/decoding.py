@@ -39,6 +39,8 @@ def video_path(job_id: str, s3_object: dict[str, Any]) -> str:
 def probe_video(event: dict[str, Any]) -> dict[str, Any]:
     """Read the video's metadata into the job and list the ranges for the Map state."""
     record = jobs.load(event["JobId"])
+    if record.status != "IN_PROGRESS":  # ended already (an execution replayed after a restart): no work
+        return {"JobId": record.job_id, "Api": record.api, "Ranges": []}
     request = jobs.job_request(record)
     found = media.probe(video_path(record.job_id, request["Video"]["S3Object"]))
     if found.duration_millis > media.MAX_DURATION_MILLIS:

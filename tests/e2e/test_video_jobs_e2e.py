@@ -1,0 +1,97 @@
+"""Stored video jobs through `recognito serve` with stock boto3, as a user's code runs them:
+an SNS topic with an SQS queue subscribed, start_segment_detection with the NotificationChannel,
+wait for the message, then get_segment_detection page by page."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+from video_clips import JOIN_FRAME, joined_clip
+
+pytestmark = pytest.mark.e2e
+
+WAIT_SECONDS = 120
+
+
+def _client(service: str, endpoint):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture(scope="module")
+def clip_in_s3(endpoint, s3, tmp_path_factory):
+    path = joined_clip(tmp_path_factory.mktemp("video") / "joined.mp4")
+    s3.create_bucket(Bucket="e2e-videos")
+    s3.upload_file(str(path), "e2e-videos", "joined.mp4")
+    return {"S3Object": {"Bucket": "e2e-videos", "Name": "joined.mp4"}}
+
+
+@pytest.fixture(scope="module")
+def channel(endpoint):
+    sns, sqs, iam = (_client(name, endpoint) for name in ("sns", "sqs", "iam"))
+    topic = sns.create_topic(Name="AmazonRekognition-e2e")["TopicArn"]
+    queue = sqs.create_queue(QueueName="rekognition-e2e")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="rekognition-e2e", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    return {"SNSTopicArn": topic, "RoleArn": role}, sqs, queue
+
+
+def _message_for(sqs, queue: str, job_id: str) -> dict:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            body = json.loads(json.loads(message["Body"])["Message"])  # SNS's envelope, then Rekognition's
+            if body["JobId"] == job_id:
+                return body
+    raise AssertionError(f"no SNS message for job {job_id} within {WAIT_SECONDS} s")
+
+
+def test_segment_job_end_to_end(rekognition, clip_in_s3, channel):
+    notification, sqs, queue = channel
+    job_id = rekognition.start_segment_detection(
+        Video=clip_in_s3,
+        NotificationChannel=notification,
+        JobTag="e2e",
+        SegmentTypes=["SHOT", "TECHNICAL_CUE"],
+    )["JobId"]
+    message = _message_for(sqs, queue, job_id)
+    assert message["Status"] == "SUCCEEDED" and message["API"] == "StartSegmentDetection"
+    assert message["JobTag"] == "e2e" and message["Video"] == {"S3ObjectName": "joined.mp4", "S3Bucket": "e2e-videos"}
+
+    segments, token = [], None
+    while True:
+        page = rekognition.get_segment_detection(JobId=job_id, MaxResults=2, **({"NextToken": token} if token else {}))
+        assert page["JobStatus"] == "SUCCEEDED"
+        segments += page["Segments"]
+        token = page.get("NextToken")
+        if not token:
+            break
+    shots = [s["StartFrameNumber"] for s in segments if s["Type"] == "SHOT"]
+    assert any(abs(start - JOIN_FRAME) <= 2 for start in shots), shots
+    assert any(s["Type"] == "TECHNICAL_CUE" for s in segments)
+    assert page["VideoMetadata"][0]["Codec"] == "h264"
+
+
+def test_a_job_never_stays_in_progress_across_a_restart(endpoint, rekognition, clip_in_s3):
+    job_id = rekognition.start_segment_detection(Video=clip_in_s3, SegmentTypes=["SHOT"])["JobId"]
+    endpoint.restart()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        status = rekognition.get_segment_detection(JobId=job_id)["JobStatus"]
+        if status != "IN_PROGRESS":
+            break
+        time.sleep(0.5)
+    assert status in ("SUCCEEDED", "FAILED")
