@@ -77,8 +77,9 @@ class Tally:
 
     def add(self, request: Request, reply: Reply) -> None:
         problem, outside = judge(request.operation, reply)
-        if outside:  # one entry per member, whichever item of a list it was
-            self.outside[regex.sub(r"\.\d+\.member", "[]", outside)] += 1
+        if outside:  # one entry per operation and first broken member, whichever list item it was
+            first = regex.sub(r"\d+ validation errors? detected: ", "", outside).split("; ")[0]
+            self.outside[regex.sub(r"\.\d+\.member", "[]", first)] += 1
         if reply.status == 200 and request.operation:
             self.served[request.operation] += 1
         try:
