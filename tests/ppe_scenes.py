@@ -58,14 +58,26 @@ def _blend(rgb: np.ndarray, paint: Image.Image, alpha: Image.Image, top: float, 
 
 def add_mask(rgb: np.ndarray, colour: str = "blue") -> tuple[np.ndarray, int]:
     """``rgb`` with a mask on every face CenterFace finds; returns the image and the face count."""
+    out, boxes = masks_on(rgb, colour)
+    return out, len(boxes)
+
+
+def masks_on(rgb: np.ndarray, colour: str = "blue", *, lowered: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``rgb`` with a mask on every face CenterFace finds, and each mask's box (x1, y1, x2, y2 px).
+
+    Worn, the mask runs from just below the eyes to under the chin; ``lowered``, it is pulled down
+    under the chin: its top edge just below the lower lip, over the chin and the neck, so the nose
+    and mouth are bare (the same mask, moved down by its top's distance to below the mouth)."""
     out = rgb.copy()
-    faces = _faces(rgb)
-    for face in faces:
+    boxes = []
+    for face in _faces(rgb):
         x1, y1, x2, y2 = face.box
         w, h = x2 - x1, y2 - y1
         eyes_y = float(face.landmarks[:2, 1].mean())
         nose_y = float(face.landmarks[2, 1])
         top = eyes_y + 0.35 * (nose_y - eyes_y)
+        mouth_y = float(face.landmarks[3:, 1].mean())
+        shift = (mouth_y + 0.1 * h - top) if lowered else 0.0
         polygon = [
             (x1 - 0.02 * w, top + 0.05 * h),
             (x1 + 0.3 * w, top - 0.02 * h),
@@ -75,16 +87,26 @@ def add_mask(rgb: np.ndarray, colour: str = "blue") -> tuple[np.ndarray, int]:
             ((x1 + x2) / 2, y2 + 0.04 * h),
             (x1 + 0.04 * w, y2 - 0.12 * h),
         ]
+        polygon = [(x, y + shift) for x, y in polygon]
         alpha = Image.new("L", (rgb.shape[1], rgb.shape[0]), 0)
         ImageDraw.Draw(alpha).polygon(polygon, fill=255)
         paint = Image.new("RGB", alpha.size, MASK_COLOURS[colour])
         draw = ImageDraw.Draw(paint)
         pleat = tuple(int(c * 0.82) for c in MASK_COLOURS[colour])
         for k in (0.3, 0.45, 0.6):  # pleats
-            yy = top + k * (y2 - top)
+            yy = top + shift + k * (y2 - top)
             draw.line([(x1, yy), (x2, yy)], fill=pleat, width=max(1, int(h / 60)))
         out = _blend(out, paint, alpha, 1.05, 0.85)
-    return out, len(faces)
+        boxes.append(_clipped(polygon, rgb.shape))
+    return out, boxes
+
+
+def _clipped(points: list[tuple[float, float]], shape: tuple[int, ...]) -> np.ndarray:
+    """The box of ``points`` inside an image of ``shape`` (x1, y1, x2, y2 px)."""
+    xy = np.asarray(points, np.float32)
+    lo = np.maximum(xy.min(axis=0), 0)
+    hi = np.minimum(xy.max(axis=0), [shape[1], shape[0]])
+    return np.concatenate([lo, hi]).astype(np.float32)
 
 
 def _lit_dome(shape: tuple[int, int], dome: tuple[float, ...], colour: tuple[int, ...]) -> np.ndarray:
@@ -106,15 +128,25 @@ def _lit_dome(shape: tuple[int, int], dome: tuple[float, ...], colour: tuple[int
 
 def add_hard_hat(rgb: np.ndarray, colour: str = "yellow") -> tuple[np.ndarray, int]:
     """``rgb`` with a hard hat on every face CenterFace finds; returns the image and the count."""
+    out, boxes = hard_hats_on(rgb, colour)
+    return out, len(boxes)
+
+
+def hard_hats_on(
+    rgb: np.ndarray, colour: str = "yellow", *, raised: float = 0.0
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``rgb`` with a hard hat on every face CenterFace finds, and each hat's box (px). ``raised``
+    lifts the hat off the brow by that share of the face's height (pushed back on the head)."""
     out = rgb.astype(np.float32)
     faces = _faces(rgb)
     h_img, w_img = rgb.shape[:2]
     base = np.asarray(HAT_COLOURS[colour], np.float32)
+    boxes = []
     for face in faces:
         x1, y1, x2, y2 = face.box
         w, h = x2 - x1, y2 - y1
         cx = (x1 + x2) / 2
-        brow = y1 + 0.1 * h
+        brow = y1 + (0.1 - raised) * h
         dome = (cx - 0.64 * w, brow - 0.62 * h, cx + 0.64 * w, brow + 0.62 * h)
         brim = (cx - 0.8 * w, brow - 0.06 * h, cx + 0.8 * w, brow + 0.08 * h)
         # A shadow of the brim on the forehead, then the brim, then the shell over it.
@@ -134,19 +166,27 @@ def add_hard_hat(rgb: np.ndarray, colour: str = "yellow") -> tuple[np.ndarray, i
         ridge = np.abs(np.arange(w_img, dtype=np.float32) - cx) < max(1.5, w / 30)
         shell[:, ridge] *= 0.85
         out = out * (1 - a) + shell * a
-    return np.clip(out, 0, 255).astype(np.uint8), len(faces)
+        boxes.append(_clipped([(brim[0], dome[1]), (brim[2], brim[3])], rgb.shape))
+    return np.clip(out, 0, 255).astype(np.uint8), boxes
 
 
 def add_gloves(rgb: np.ndarray, colour: str = "blue") -> tuple[np.ndarray, int]:
     """``rgb`` with the skin of every visible hand recoloured as a glove; returns the image and
     the number of hands gloved."""
+    out, boxes = gloves_on(rgb, colour)
+    return out, len(boxes)
+
+
+def gloves_on(rgb: np.ndarray, colour: str = "blue") -> tuple[np.ndarray, list[np.ndarray]]:
+    """``rgb`` with the skin of every visible hand recoloured as a glove, and the box (px) of
+    each glove's recoloured pixels."""
     from recognito_inference.pose import detect_people
     from recognito_inference.ppe import LEFT_HAND, RIGHT_HAND, body_parts_in_view, in_skin_range, ycbcr
 
     out = rgb.astype(np.float32)
     h, w = rgb.shape[:2]
     glove = np.array(GLOVE_COLOURS[colour], np.float32)
-    count = 0
+    boxes = []
     for person in detect_people(rgb):
         for name, part in body_parts_in_view(person, w, h).items():
             if name not in (LEFT_HAND, RIGHT_HAND):
@@ -165,8 +205,11 @@ def add_gloves(rgb: np.ndarray, colour: str = "blue") -> tuple[np.ndarray, int]:
                 continue
             luma = ycc[..., 0:1] / max(float(ycc[..., 0][skin].mean()), 1.0)
             region[skin] = np.clip(glove * luma, 0, 255)[skin]
-            count += 1
-    return out.astype(np.uint8), count
+            rows, cols = np.nonzero(skin)
+            boxes.append(
+                np.array([xa + cols.min(), ya + rows.min(), xa + cols.max() + 1, ya + rows.max() + 1], np.float32)
+            )
+    return out.astype(np.uint8), boxes
 
 
 def mirrored(rgb: np.ndarray) -> np.ndarray:

@@ -384,15 +384,28 @@ def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
 
 
 def _same_colour(ycc: np.ndarray, seed: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """The candidate pixels of the seed pixels' colour (median chroma and luma, within
-    COLOUR_SPREADS robust spreads; luma loosely, as shading varies it) connected to the seed."""
-    values = ycc[seed]
+    """The candidate pixels of the seed pixels' colour, connected to the seed. Colour is luma and
+    chromaticity (chroma over luma: a shaded side of the same plastic or cloth keeps it, its Cb/Cr
+    do not), each within COLOUR_SPREADS robust spreads of the seed's median; luma twice as loosely."""
+    y = np.maximum(ycc[..., :1], 8.0)
+    features = np.concatenate([ycc[..., :1], 128.0 * (ycc[..., 1:] - 128.0) / y], axis=-1)
+    values = features[seed]
     centre = np.median(values, axis=0)
     spread = 1.4826 * np.median(np.abs(values - centre), axis=0)
     spread = np.maximum(spread, [MIN_LUMA_SPREAD, MIN_CHROMA_SPREAD, MIN_CHROMA_SPREAD])
     spread[0] *= 2.0
-    near = (((ycc - centre) / spread) ** 2).sum(axis=-1) <= COLOUR_SPREADS**2
+    near = (((features - centre) / spread) ** 2).sum(axis=-1) <= COLOUR_SPREADS**2
     return _grow(seed & near, candidates & near)
+
+
+def _filled(region: np.ndarray) -> np.ndarray:
+    """The region with each row filled between its outermost pixels: the holes that pleats,
+    seams, a logo or a highlight leave in a cover are still covered by it."""
+    cols = np.arange(region.shape[1])
+    any_row = region.any(axis=1)
+    first = np.where(any_row, region.argmax(axis=1), region.shape[1])
+    last = np.where(any_row, region.shape[1] - 1 - region[:, ::-1].argmax(axis=1), -1)
+    return (cols >= first[:, None]) & (cols <= last[:, None])
 
 
 def _runs(flags: np.ndarray, min_length: int) -> list[tuple[int, int]]:
@@ -402,23 +415,23 @@ def _runs(flags: np.ndarray, min_length: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(starts, stops, strict=True) if b - a >= min_length]
 
 
-def _largest_cover(
-    win: _Window, candidates: np.ndarray, strip: np.ndarray, min_run: float, keep: np.ndarray
+def _first_cover(
+    win: _Window, candidates: np.ndarray, strip: np.ndarray, min_run: float, min_area: float, *, upward: bool
 ) -> np.ndarray | None:
-    """The largest (inside ``keep``) colour region seeded from a run of rows in which most of
-    ``strip`` is a candidate: one region per run, as a strip can cross the cover, skin and what
-    lies beyond (a collar, hair, the background)."""
+    """The first colour region, going down the strip (or up it, ``upward``), seeded from a run of
+    rows in which most of ``strip`` is a candidate and large enough (``min_area`` px²) to be a
+    cover: a strip crosses small things first (lips, teeth, a brim's shadow), and beyond the cover
+    larger ones (a collar, hair, the background)."""
     rows = (candidates & strip).sum(axis=1) >= 0.6 * np.maximum(strip.sum(axis=1), 1)
     rows &= strip.any(axis=1)
-    best, best_area = None, 0
-    for a, b in _runs(rows, max(2, round(min_run / win.scale))):
+    runs = _runs(rows, max(2, round(min_run / win.scale)))
+    for a, b in reversed(runs) if upward else runs:
         seed = np.zeros_like(candidates)
         seed[a:b] = candidates[a:b] & strip[a:b]
         region = _same_colour(win.ycc, seed, candidates)
-        area = int((region & keep).sum())
-        if area > best_area:
-            best, best_area = region, area
-    return best
+        if region.sum() * win.scale**2 >= min_area:
+            return region
+    return None
 
 
 def _strip(win: _Window, x: float, half_width: float) -> np.ndarray:
@@ -455,12 +468,12 @@ def face_cover_region(
     candidates = ~_skin_like(win.ycc, skin, any_tone=False)
     strip = _strip(win, float(nose[0]), 0.12 * fw)
     strip &= _band(win, np.array([-np.inf, nose[1] - 0.5 * abs(nose[1] - eyes[1]), np.inf, np.inf]))
-    keep = _band(win, np.array([nose[0] - 0.6 * fw, -np.inf, nose[0] + 0.6 * fw, np.inf]))
-    region = _largest_cover(win, candidates, strip, 0.1 * fw, keep)
+    region = _first_cover(win, candidates, strip, 0.1 * fw, 0.15 * fw**2, upward=False)
     if region is None:
         return None
     radius = 0.1 * fw
-    covers = min(float(region[win.disc(point, radius)].mean()) for point in (nose, mouth))
+    covered = _filled(region)
+    covers = min(float(covered[win.disc(point, radius)].mean()) for point in (nose, mouth))
     return CoverRegion(win.box(region), covers)
 
 
@@ -480,12 +493,11 @@ def head_cover_region(
     candidates = ~_skin_like(win.ycc, skin, any_tone=False)
     strip = _strip(win, float(eyes[0]), 0.15 * fw)
     strip &= _band(win, np.array([-np.inf, eyes[1] - 1.3 * fw, np.inf, eyes[1] - 0.25 * fw]))
-    keep = _band(win, np.array([eyes[0] - 0.8 * fw, -np.inf, eyes[0] + 0.8 * fw, np.inf]))
-    region = _largest_cover(win, candidates, strip, 0.1 * fw, keep)
+    region = _first_cover(win, candidates, strip, 0.1 * fw, 0.15 * fw**2, upward=True)
     if region is None:
         return None
     crown = _band(win, np.array([eyes[0] - 0.35 * fw, eyes[1] - 0.9 * fw, eyes[0] + 0.35 * fw, eyes[1] - 0.45 * fw]))
-    return CoverRegion(win.box(region), float(region[crown].mean()) if crown.any() else 0.0)
+    return CoverRegion(win.box(region), float(_filled(region)[crown].mean()) if crown.any() else 0.0)
 
 
 def hand_cover_region(
@@ -537,10 +549,12 @@ def analyze(rgb: np.ndarray, *, max_people: int = 15, min_cover: float = 0.5) ->
 
     faces = [r.parts[FACE] for r in results if FACE in r.parts]
     heads = [r.parts[HEAD] for r in results if HEAD in r.parts]
-    masks = np.maximum(
-        mask_probabilities([face_crop(image, f) for f in faces]),
-        mask_probabilities([lowered_face_crop(image, f) for f in faces]),
-    )
+    on_face = mask_probabilities([face_crop(image, f) for f in faces])
+    masks = np.maximum(on_face, mask_probabilities([lowered_face_crop(image, f) for f in faces]))
+    # Whether a mask covers the nose and mouth: where its region lies against the keypoints, and
+    # the classifier on the face itself (a mask under the chin is mostly outside that crop), in
+    # equal parts: MoveNet's face points can be off by a third of a face on turned heads.
+    face_crop_says = {id(f): float(p) for f, p in zip(faces, on_face, strict=True)}
     hats = [head_cover_probability(s) for s in head_cover_scores([head_crop(image, h) for h in heads])]
     for part, p in [*zip(faces, masks, strict=True), *zip(heads, hats, strict=True)]:
         part.cover_probability = float(p)
@@ -565,6 +579,10 @@ def analyze(rgb: np.ndarray, *, max_people: int = 15, min_cover: float = 0.5) ->
                 found = head_cover_region(rgb, r.person, skin)
             else:
                 found = hand_cover_region(rgb, part, skin)
-            if found is not None:
-                part.equipment.append(Equipment(kind, found.box, p, found.covers))
+            if found is None:
+                continue
+            covers = found.covers
+            if kind == FACE_COVER:
+                covers = 0.5 * (covers + face_crop_says[id(part)])
+            part.equipment.append(Equipment(kind, found.box, p, covers))
     return results

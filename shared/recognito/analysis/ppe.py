@@ -22,8 +22,11 @@ What Rekognition documents, and how it is done here:
 Confidences: a person's is MoveNet's box score and a body part's its keypoints' mean score, both
 rescaled so the detection threshold reads 50 (they rank, they are not calibrated probabilities);
 an equipment's is its classifier's probability x 100, a glove's also scaled down when the wrist is
-barely seen. The measurements themselves are ``recognito_inference.ppe``; how reliable each is,
-layers/inference/build/README.md.
+barely seen. An equipment's ``BoundingBox`` and ``CoversBodyPart`` are not derived from that
+confidence: the cover is found in the image (a region of its colour grown from where it must pass)
+and its box is that region's; whether it covers the part is judged from where it lies: a mask
+over the nose and mouth, a helmet over the crown, a glove over the hand's skin. The measurements
+themselves are ``recognito_inference.ppe``; how reliable each is, layers/inference/build/README.md.
 """
 
 from __future__ import annotations
@@ -73,7 +76,12 @@ def _body_part(part: BodyPart, width: int, height: int) -> dict[str, Any]:
                 "BoundingBox": bounding_box(item.box, width, height),
                 "Confidence": confidence,
                 "Type": item.type,
-                "CoversBodyPart": {"Confidence": 100.0 * item.covers, "Value": item.covers >= 0.5},
+                # Confidence is in the Value given, as at AWS: a mask judged off the nose at
+                # 0.1 is "false" with 90.
+                "CoversBodyPart": {
+                    "Confidence": 100.0 * max(item.covers, 1.0 - item.covers),
+                    "Value": item.covers >= 0.5,
+                },
             }
         )
     return {
