@@ -224,6 +224,7 @@ class Journal:
                 os.fdatasync(self._fd)
                 os.close(self._fd)
                 self._fd = None
+            self._synced = self.seq
 
 
 def read_journal(directory: Path, after: int) -> Iterator[tuple[Any, ...]]:
