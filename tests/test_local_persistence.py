@@ -322,3 +322,33 @@ def test_writes_since_the_snapshot_are_replayed_from_the_journal_with_the_same_i
         assert [message["MessageId"] for message in left] == sent[1:]
         # The replay became a snapshot: the next start replays nothing.
         assert _manifest(tmp_path)["journal"] >= 5
+
+
+def test_an_sqs_long_poll_does_not_hold_back_dynamodb_and_gets_a_message_sent_meanwhile(endpoint):
+    client, _ = endpoint
+    app = client.application
+
+    def sqs(operation: str, body: dict) -> dict:
+        reply = Client(app).post("/", data=json.dumps(body), headers=_signed("sqs", f"AmazonSQS.{operation}"))
+        assert reply.status_code == 200, reply.data
+        return json.loads(reply.data or b"{}")
+
+    queue = sqs("CreateQueue", {"QueueName": "waited"})["QueueUrl"]
+    order: list[str] = []
+    polled: list[dict] = []
+
+    def long_poll() -> None:
+        polled.extend(sqs("ReceiveMessage", {"QueueUrl": queue, "WaitTimeSeconds": 5})["Messages"])
+        order.append("poll")
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    time.sleep(0.5)  # the poll is waiting
+    listed = Client(app).post("/", data="{}", headers=_signed("dynamodb", "DynamoDB_20120810.ListTables"))
+    assert listed.status_code == 200
+    order.append("dynamodb")
+    sqs("SendMessage", {"QueueUrl": queue, "MessageBody": "meanwhile"})
+    poller.join(WAIT)
+
+    assert order == ["dynamodb", "poll"]
+    assert [message["Body"] for message in polled] == ["meanwhile"]

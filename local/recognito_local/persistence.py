@@ -508,6 +508,40 @@ class StateStore:
                 path.unlink(missing_ok=True)
 
 
+def short_poll(environ: dict[str, Any], target: str | None) -> tuple[float, bytes] | None:
+    """For an SQS ReceiveMessage that asks to wait for messages (``WaitTimeSeconds``, JSON
+    protocol): the seconds it asked for, and its body rewritten not to wait. The endpoint repeats
+    that every ``LONG_POLL_STEP_S`` until a message comes or the time is up, so a long poll never
+    holds the write lock, which every DynamoDB request needs. None for any other request (its body
+    is left readable). A queue's own ReceiveMessageWaitTimeSeconds is not applied: a receive without
+    WaitTimeSeconds returns at once."""
+    if target != "AmazonSQS.ReceiveMessage":
+        return None
+    raw = _read_body(environ)
+    environ.update({"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ.pop("wsgi.input_terminated", None)
+    try:
+        request = json.loads(raw or b"{}")
+        wait = float(request.get("WaitTimeSeconds") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return None  # moto answers what is wrong with it
+    if wait <= 0:
+        return None
+    return wait, json.dumps({**request, "WaitTimeSeconds": 0}).encode()
+
+
+def received(reply: bytes) -> bool:
+    """Whether an SQS ReceiveMessage answer (JSON) brought messages."""
+    try:
+        return bool(json.loads(reply or b"{}").get("Messages"))
+    except (ValueError, AttributeError):
+        return True  # not an answer to keep polling on
+
+
+LONG_POLL_STEP_S = 0.2
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     """The request body, whole: chunked uploads included (werkzeug has de-chunked them)."""
     from werkzeug.wsgi import get_input_stream

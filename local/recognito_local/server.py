@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import errno
 import fcntl
+import io
 import logging
 import os
 import re
@@ -31,7 +32,7 @@ from werkzeug.wrappers import Request
 
 from recognito_local import stepfunctions, transactions
 from recognito_local.admission import Admission, Overloaded
-from recognito_local.persistence import StateError, StateStore
+from recognito_local.persistence import LONG_POLL_STEP_S, StateError, StateStore, received, short_poll
 
 log = logging.getLogger("recognito_local")
 
@@ -162,6 +163,19 @@ class LocalEndpoint:
             ) from None
 
     def _moto(self, environ: dict[str, Any], service: str | None, target: str) -> Response:
+        poll = short_poll(environ, target)
+        if poll is None:
+            return self._moto_once(environ, service, target)
+        wait, body = poll  # an SQS long poll: repeated short polls, the lock free in between
+        deadline = time.monotonic() + wait
+        while True:
+            attempt = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+            status, headers, reply = self._moto_once(attempt, service, target)
+            if not status.startswith("200") or received(reply) or time.monotonic() >= deadline:
+                return status, headers, reply
+            time.sleep(LONG_POLL_STEP_S)
+
+    def _moto_once(self, environ: dict[str, Any], service: str | None, target: str) -> Response:
         captured: list[Any] = []
         chunks: list[bytes] = []
 
