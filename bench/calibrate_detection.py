@@ -158,10 +158,12 @@ def pose_and_recognition(photos: list) -> None:
 
 
 # Degraded copies of the set's photos: Gaussian blur of a fraction of the face's height, and
-# darkened (x factor) or washed-out (255 - (255 - x) * factor) pixels.
-BLURS = (0.01, 0.02, 0.03, 0.05, 0.08)
+# darkened (x factor, then with or without noise of sd 3 levels) or washed-out
+# (255 - (255 - x) * factor) pixels.
+BLURS = (0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.08)
 DARKEN = (0.5, 0.3, 0.2, 0.12, 0.07)
 WASH_OUT = (0.4, 0.2, 0.1, 0.05)
+SHRINK = (64, 48, 32, 24)  # the photo made smaller (on a grey canvas of its size), its face this many px tall
 
 
 def _degraded(photo, root: Path, kind: str, amount: float) -> bytes:
@@ -170,16 +172,72 @@ def _degraded(photo, root: Path, kind: str, amount: float) -> bytes:
     from PIL import Image, ImageFilter
 
     picture = Image.open(root / photo.path).convert("RGB")
+    height = photo.largest.detail["BoundingBox"]["Height"] * photo.height
     if kind == "blur":
-        height = photo.largest.detail["BoundingBox"]["Height"] * photo.height
         picture = picture.filter(ImageFilter.GaussianBlur(amount * height))
+    elif kind == "shrink":
+        scale = min(1.0, amount / height)
+        size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        canvas = Image.new("RGB", picture.size, (128, 128, 128))  # the image keeps its size (>= 80 px)
+        canvas.paste(
+            picture.resize(size, Image.LANCZOS), ((picture.width - size[0]) // 2, (picture.height - size[1]) // 2)
+        )
+        picture = canvas
     else:
         pixels = np.asarray(picture, dtype=np.float32)
-        pixels = pixels * amount if kind == "darken" else 255.0 - (255.0 - pixels) * amount
+        pixels = pixels * amount if kind.startswith("darken") else 255.0 - (255.0 - pixels) * amount
+        if kind == "darken+noise":  # a dim shot's sensor noise, which scaling a clean photo lacks
+            pixels += np.random.default_rng(0).normal(0.0, 3.0, pixels.shape)
         picture = Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
     buffer = io.BytesIO()
     picture.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _logistic_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(a, b) of P(y) = 1 / (1 + exp(-(a + b x))), by maximum likelihood (Newton's method)."""
+    design = np.stack([np.ones_like(x), x], axis=1)
+    beta = np.zeros(2)
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-design @ beta))
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hessian, design.T @ (y - p))
+        beta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(beta[0]), float(beta[1])
+
+
+# What each level's Sharpness bar should leave out, as the chance that a genuine pair is missed at
+# Similarity 80: HIGH keeps faces that match about as well as sharp ones (sharp photos of this set
+# miss ~0.14), MEDIUM (= AUTO, IndexFaces' default) drops faces more likely missed than matched,
+# LOW only faces that are all but never matched.
+SHARPNESS_MISS = {"HIGH": 0.25, "MEDIUM": 0.5, "LOW": 0.9}
+
+
+def fit_sharpness(faces: list, embedded: list, at_80: float) -> None:
+    """The Sharpness at which a genuine pair's miss chance reaches each level's SHARPNESS_MISS."""
+    from recognito.faces.details import _BARS
+
+    x, y = [], []
+    for face in faces:
+        for other in embedded:
+            if other.identity == face.identity and other.path != face.path:
+                x.append(face.largest.detail["Quality"]["Sharpness"])
+                y.append(float(face.embedding @ other.embedding) < at_80)
+    x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
+    a, b = _logistic_fit(x / 100.0, y)
+    print(
+        f"\nlogistic fit of a genuine pair's miss at 80 on Sharpness ({len(x)} pairs of {len(faces)} intact and "
+        f"blurred faces): P(miss) = 1 / (1 + exp(-({a:.2f} {b:+.2f} * Sharpness / 100)))"
+    )
+    for level, target in SHARPNESS_MISS.items():
+        current = _BARS[level].sharpness
+        fitted = 100.0 * (np.log(target / (1 - target)) - a) / b
+        print(
+            f"  {level:>6}: P(miss) {target:.2f} at Sharpness {fitted:.1f}; the bar now is {current:g} "
+            f"(P(miss) there {1 / (1 + np.exp(-(a + b * current / 100))):.2f})"
+        )
 
 
 def degradation(photos: list, per_person: int) -> None:
@@ -203,7 +261,9 @@ def degradation(photos: list, per_person: int) -> None:
         + "  (share left out)"
     )
     steps = [("none", 1.0)] + [("blur", b) for b in BLURS] + [("darken", d) for d in DARKEN]
-    steps += [("wash out", w) for w in WASH_OUT]
+    steps += [("darken+noise", d) for d in DARKEN[1:4]]
+    steps += [("wash out", w) for w in WASH_OUT] + [("shrink", h) for h in SHRINK]
+    sharp_or_blurred = []
     for kind, amount in steps:
         results = [
             through_pipeline(
@@ -213,6 +273,8 @@ def degradation(photos: list, per_person: int) -> None:
             for p in chosen
         ]  # fmt: skip
         found = [r for r in results if r.largest is not None]
+        if kind in ("none", "blur"):
+            sharp_or_blurred.extend(found)
         cosines = [
             float(r.embedding @ o.embedding)
             for r in found
@@ -232,6 +294,7 @@ def degradation(photos: list, per_person: int) -> None:
             f"{f'{np.median(brightness):.0f} ({brightness.min():.0f}-{brightness.max():.0f})':>15} "
             f"{f'{missed / len(cosines):.2f} ({missed})':>14} " + " ".join(f"{share:>6.2f}" for share in left_out)
         )
+    fit_sharpness(sharp_or_blurred, embedded, at_80)
 
 
 def main() -> None:

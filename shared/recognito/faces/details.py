@@ -40,8 +40,12 @@ QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
 #   test images never passed 0.37, clearly visible faces score 0.80-0.97, tiny (~24 px) or
 #   half-hidden ones 0.40-0.70.
 # - Brightness: mean luma of the face's centre; under ~20 a face is mostly shadow, over ~95 blown.
-# - Sharpness: the astronaut's face is ~99; Gaussian blur of 2 px on a 90 px face gives ~60, of
-#   5 px ~20; recognition degrades noticeably under ~40 and is unreliable under ~15.
+# - Sharpness: fitted by bench/calibrate_detection.py (2026-12-03) on Gaussian-blurred copies of
+#   50 photos of ../shared/datasets/faces (no test uses them; sharp, they read 88-100): a logistic
+#   fit of the chance that the face misses its person's other photos at Similarity 80 puts 0.25
+#   (about the sharp photos' 0.14, so HIGH) at 81, 0.5 (MEDIUM: more often missed than matched) at
+#   63 and 0.9 (LOW: all but never matched) at 28. The previous 40/15/5 let through faces missed
+#   in 81%/95%/97% of pairs.
 # - Pose: yaw is estimated from five points, to ~10 degrees; a profile face reads 70-80.
 #   Embeddings of faces turned more than ~45 degrees match poorly.
 # - Size: the box's height in image pixels; the detector finds faces from ~20-24 px, AWS
@@ -75,9 +79,9 @@ class QualityBar:
 
 
 _BARS = {
-    "LOW": QualityBar(face_confidence(0.40), 8.0, 99.5, 5.0, yaw=80.0, pitch=60.0, min_height_px=16.0),
-    "MEDIUM": QualityBar(face_confidence(0.50), 18.0, 97.0, 15.0, yaw=65.0, pitch=45.0, min_height_px=24.0),
-    "HIGH": QualityBar(face_confidence(0.70), 28.0, 94.0, 40.0, yaw=40.0, pitch=30.0, min_height_px=40.0),
+    "LOW": QualityBar(face_confidence(0.40), 8.0, 99.5, 28.0, yaw=80.0, pitch=60.0, min_height_px=16.0),
+    "MEDIUM": QualityBar(face_confidence(0.50), 18.0, 97.0, 63.0, yaw=65.0, pitch=45.0, min_height_px=24.0),
+    "HIGH": QualityBar(face_confidence(0.70), 28.0, 94.0, 81.0, yaw=40.0, pitch=30.0, min_height_px=40.0),
 }
 _BARS["AUTO"] = _BARS["MEDIUM"]
 
