@@ -55,7 +55,6 @@ def analyse(api: str, path: str) -> float:
     """Wall seconds for one worker to analyse the whole clip as one range."""
     from fractions import Fraction
 
-    from recognito.images import decode_image
     from recognito.video import decoding, jobs, media
 
     found = media.probe(path)
@@ -69,11 +68,11 @@ def analyse(api: str, path: str) -> float:
 
         from recognito.video import frames
 
-        archive = decoding._sample(path, rate, 0, found.frame_count, jobs.SAMPLES_PER_SECOND[api])
-        step = frames._labels if api == "StartLabelDetection" else frames._faces
+        max_side = decoding.SAMPLE_MAX_SIDE.get(api, decoding.DEFAULT_SAMPLE_MAX_SIDE)
+        archive = decoding._sample(path, rate, 0, found.frame_count, jobs.SAMPLES_PER_SECOND[api], max_side)
         with zipfile.ZipFile(io.BytesIO(archive)) as entries:
             for name in entries.namelist():
-                step(decode_image(entries.read(name)), {})
+                frames.ANALYSES[api](entries.read(name), {})
     return time.perf_counter() - started
 
 

@@ -228,3 +228,47 @@ def test_completion_messages_reach_sqs_and_failures_end_failed(video_aws):
     assert message["API"] == "StartSegmentDetection" and message["JobTag"] == "a"
     assert message["Video"] == {"S3ObjectName": "joined.mp4", "S3Bucket": BUCKET}
     assert abs(message["Timestamp"] / 1000 - time.time()) < 120
+
+
+def test_text_on_the_title_card_only(video_aws, clips, tmp_path):
+    from video_clips import TITLE, title_clip
+
+    video_aws.upload_file(str(title_clip(tmp_path / "title.mp4")), BUCKET, "title.mp4")
+    job = ok("StartTextDetection", {"Video": video("title.mp4"), "Filters": {"WordFilter": {"MinConfidence": 80}}})
+    body = finished("GetTextDetection", job["JobId"])
+    assert body["JobStatus"] == "SUCCEEDED", body
+    words = [(d["Timestamp"], d["TextDetection"]["DetectedText"]) for d in body["TextDetections"]]
+    lines = [(d["Timestamp"], d["TextDetection"]["DetectedText"].replace(" ", "")) for d in body["TextDetections"]]
+    assert (0, TITLE) in lines, words  # sampled once a second: 0 ms is the card, 1000 ms the bunny
+    assert all(stamp < 1000 for stamp, _ in words), words
+    line = next(d["TextDetection"] for d in body["TextDetections"] if d["TextDetection"]["Type"] == "LINE")
+    assert {"Id", "Confidence", "Geometry"} <= set(line) and body["TextModelVersion"]
+
+
+def test_moderation_is_detect_moderation_labels_on_each_sampled_frame(video_aws, clips):
+    """No second copy of the pipeline: the job's findings at 0 ms are DetectModerationLabels' on
+    that frame. (On this street clip that includes a false "Explicit" on the pavement shot: the
+    image model's error, reported as it is.)"""
+    import base64
+    import io
+
+    import av
+    from recognito.video.decoding import JPEG_QUALITY
+
+    job = ok("StartContentModeration", {"Video": video("street.mp4")})["JobId"]
+    body = finished("GetContentModeration", job)
+    assert body["JobStatus"] == "SUCCEEDED", body
+    assert body["ModerationModelVersion"] and body["GetRequestMetadata"]["AggregateBy"] == "TIMESTAMPS"
+    with av.open(str(clips["street"])) as container:
+        first = next(container.decode(video=0)).to_image()
+    jpeg = io.BytesIO()
+    first.save(jpeg, "JPEG", quality=JPEG_QUALITY)
+    image = ok(
+        "DetectModerationLabels", {"Image": {"Bytes": base64.b64encode(jpeg.getvalue()).decode()}, "MinConfidence": 50}
+    )
+    at_zero = [
+        (i["ModerationLabel"]["Name"], round(i["ModerationLabel"]["Confidence"], 3))
+        for i in body["ModerationLabels"]
+        if i["Timestamp"] == 0
+    ]
+    assert at_zero == [(label["Name"], round(label["Confidence"], 3)) for label in image["ModerationLabels"]]

@@ -76,3 +76,17 @@ STREET_SECONDS = 2
 def street_clip(path: Path) -> Path:
     """The first 2 s of bikes.mp4 (one shot: a cyclist in a street), re-encoded."""
     return encode(source_frames(BIKES, (640, 272), count=STREET_SECONDS * 25), path, 25)
+
+
+TEXT_FRAMES = 25  # frames 0-24 show a title card, then the bunny
+TITLE = "RECOGNITO"
+
+
+def title_clip(path: Path) -> Path:
+    """2 s at 25 fps: one second of a title card (black letters on white), then the bunny."""
+    from PIL import ImageDraw, ImageFont
+
+    card = Image.new("RGB", (640, 360), "white")
+    ImageDraw.Draw(card).text((80, 140), TITLE, fill="black", font=ImageFont.load_default(size=72))
+    title = [np.asarray(card)] * TEXT_FRAMES
+    return encode(title + list(source_frames(BUNNY, (640, 360), skip=40, count=25)), path, RATE)

@@ -31,10 +31,9 @@ def finish_job(event: dict[str, Any]) -> dict[str, Any]:
     parts = [_part(part["Key"]) for part in sorted(event["Parts"], key=lambda part: part["Index"])]
     if record.api == "StartSegmentDetection":
         found: Any = _segments(record, parts)
-    elif record.api == "StartLabelDetection":
-        found = sorted((item for part in parts for item in part), key=lambda i: (i["Timestamp"], i["Label"]["Name"]))
-    else:
-        found = [item for part in parts for item in part]  # ranges in order, frames in order within
+    else:  # per-frame findings: by timestamp, each frame's in its pipeline's order
+        items = sorted((item for part in parts for item in part["Items"]), key=lambda item: item["Timestamp"])
+        found = {"Items": items, "ModelVersion": next((part["ModelVersion"] for part in parts), None)}
     jobs.save_results(record, found)
     jobs.complete(record, "SUCCEEDED")
     return {"JobId": record.job_id, "Status": "SUCCEEDED"}

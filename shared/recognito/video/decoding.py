@@ -22,10 +22,11 @@ from recognito.video import jobs, media, segments
 
 RANGE_SECONDS = 120  # decoding and analysing 2 min of 1080p stays far within Lambda's 900 s
 JPEG_QUALITY = 92
-SAMPLE_MAX_SIDE = 960
-"""Sampled frames are scaled down to this long side: the label models look at 416 px and less,
-and the face detector then runs one pass instead of two on 1080p (faces from about 40 px tall
-in 1080p video are found, 20 px in the sample)."""
+SAMPLE_MAX_SIDE = {"StartTextDetection": 1920}
+"""Sampled frames are scaled down to this long side (960 unless listed): the label and moderation
+models look at 416 px and less, and the face detector then runs one pass instead of two on 1080p
+(faces from about 40 px tall in 1080p video are found, 20 px in the sample); text keeps 1080p."""
+DEFAULT_SAMPLE_MAX_SIDE = 960
 
 
 def video_path(job_id: str, s3_object: dict[str, Any]) -> str:
@@ -78,7 +79,8 @@ def decode_range(event: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(_scan(path, rate, first, end, request, metadata["ColorRange"])).encode()
         key = f"jobs/{record.job_id}/parts/{index:06d}.json"
     elif record.api in jobs.SAMPLES_PER_SECOND:
-        body = _sample(path, rate, first, end, jobs.SAMPLES_PER_SECOND[record.api])
+        max_side = SAMPLE_MAX_SIDE.get(record.api, DEFAULT_SAMPLE_MAX_SIDE)
+        body = _sample(path, rate, first, end, jobs.SAMPLES_PER_SECOND[record.api], max_side)
         key = f"jobs/{record.job_id}/frames/{index:06d}.zip"
     else:
         raise InvalidParameterException(f"{record.api} is not a video analysis")
@@ -103,7 +105,7 @@ def _scan(path: str, rate: Fraction, first: int, end: int, request: dict[str, An
     return scan.to_json()
 
 
-def _sample(path: str, rate: Fraction, first: int, end: int, per_second: float) -> bytes:
+def _sample(path: str, rate: Fraction, first: int, end: int, per_second: float, max_side: int) -> bytes:
     """The sampled frames as ``<timestamp ms>.jpg`` entries of one zip."""
     wanted = media.sample_numbers(rate, first, end, per_second)
     buffer = io.BytesIO()
@@ -111,6 +113,6 @@ def _sample(path: str, rate: Fraction, first: int, end: int, per_second: float) 
         for frame in media.frames(path, rate, first, end):
             if frame.number in wanted:
                 jpeg = io.BytesIO()
-                frame.sample_image(SAMPLE_MAX_SIDE).save(jpeg, "JPEG", quality=JPEG_QUALITY)
+                frame.sample_image(max_side).save(jpeg, "JPEG", quality=JPEG_QUALITY)
                 archive.writestr(f"{frame.timestamp_millis:012d}.jpg", jpeg.getvalue())
     return buffer.getvalue()

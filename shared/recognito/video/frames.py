@@ -1,8 +1,8 @@
-"""The VideoLabels and VideoFaces workers: the image operations' own pipelines on sampled frames.
+"""The VideoAnalysis and VideoFaces workers: the image operations' own pipelines on sampled frames.
 
 Each reads one range's frames (a zip of ``<timestamp ms>.jpg`` that VideoDecode wrote), runs
-DetectLabels' or DetectFaces' pipeline on each, and writes the range's findings, per timestamp,
-as JSON next to them.
+DetectLabels', DetectModerationLabels', DetectText's or DetectFaces' pipeline on each, and writes
+the range's findings, per timestamp, as JSON next to them.
 """
 
 from __future__ import annotations
@@ -13,32 +13,33 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from recognito.images import DecodedImage, decode_image
+from recognito.images import decode_image
 from recognito.video import jobs
 
 VIDEO_MIN_CONFIDENCE = 50.0  # Rekognition Video's default MinConfidence
 
 
-def _frames(key: str) -> Iterator[tuple[int, DecodedImage]]:
+def _frames(key: str) -> Iterator[tuple[int, bytes]]:
     data = jobs.client("s3").get_object(Bucket=jobs.bucket(), Key=key)["Body"].read()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in sorted(archive.namelist()):
-            yield int(name.partition(".")[0]), decode_image(archive.read(name))
+            yield int(name.partition(".")[0]), archive.read(name)
 
 
-def _run(
-    event: dict[str, Any], analyse: Callable[[DecodedImage, dict[str, Any]], list[dict[str, Any]]]
-) -> dict[str, Any]:
+def analyse_frames(event: dict[str, Any]) -> dict[str, Any]:
+    """The findings of each sampled frame of a range, by the job's analysis."""
     record = jobs.load(event["JobId"])
     request = jobs.job_request(record)
-    found = [item | {"Timestamp": ts} for ts, image in _frames(event["Key"]) for item in analyse(image, request)]
+    analyse = ANALYSES[record.api]
+    found = [item | {"Timestamp": ts} for ts, jpeg in _frames(event["Key"]) for item in analyse(jpeg, request)]
+    part = {"Items": found, "ModelVersion": model_version(record.api)}
     key = f"jobs/{record.job_id}/parts/{int(event['Index']):06d}.json"
-    jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=json.dumps(found).encode())
+    jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=json.dumps(part).encode())
     jobs.client("s3").delete_object(Bucket=jobs.bucket(), Key=event["Key"])
     return {"JobId": record.job_id, "Api": record.api, "Index": event["Index"], "Key": key}
 
 
-def _labels(image: DecodedImage, request: dict[str, Any]) -> list[dict[str, Any]]:
+def _labels(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     from recognito_inference.object_detector import detect_objects
 
     from recognito.analysis.labels import DETECTOR_MIN_SCORE, general_labels
@@ -48,25 +49,60 @@ def _labels(image: DecodedImage, request: dict[str, Any]) -> list[dict[str, Any]
         "MinConfidence": VIDEO_MIN_CONFIDENCE if confidence is None else confidence,
         "Settings": request.get("Settings") or {},
     }
+    image = decode_image(jpeg)
     detections = detect_objects(image.rgb, min_score=DETECTOR_MIN_SCORE)
     return [{"Label": label} for label in general_labels(None, image.rgb, detections, options, False, 0)]
 
 
-def _faces(image: DecodedImage, request: dict[str, Any]) -> list[dict[str, Any]]:
+def _faces(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     from recognito_inference.face_detector import detect_faces
 
     from recognito.faces.details import face_details
     from recognito.faces.detect import MAX_FACES
 
     attributes = [request.get("FaceAttributes") or "DEFAULT"]
+    image = decode_image(jpeg)
     return [{"Face": face} for face in face_details(image, detect_faces(image.rgb, max_faces=MAX_FACES), attributes)]
 
 
-def label_frames(event: dict[str, Any]) -> dict[str, Any]:
-    """Labels of each sampled frame of a range."""
-    return _run(event, _labels)
+def _moderation(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
+    from recognito.analysis.moderation import detect_moderation_labels
+
+    confidence = request.get("MinConfidence")
+    found = detect_moderation_labels(
+        {"Image": {"Bytes": jpeg}, "MinConfidence": VIDEO_MIN_CONFIDENCE if confidence is None else confidence}
+    )
+    content_types = found["ContentTypes"]
+    return [{"ModerationLabel": label, "ContentTypes": content_types} for label in found["ModerationLabels"]]
 
 
-def face_frames(event: dict[str, Any]) -> dict[str, Any]:
-    """FaceDetails of each sampled frame of a range."""
-    return _run(event, _faces)
+def _text(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
+    from recognito.analysis.text import detect_text
+
+    found = detect_text({"Image": {"Bytes": jpeg}, "Filters": request.get("Filters") or {}})
+    return [{"TextDetection": detection} for detection in found["TextDetections"]]
+
+
+ANALYSES: dict[str, Callable[[bytes, dict[str, Any]], list[dict[str, Any]]]] = {
+    "StartLabelDetection": _labels,
+    "StartFaceDetection": _faces,
+    "StartContentModeration": _moderation,
+    "StartTextDetection": _text,
+}
+
+
+def model_version(api: str) -> str | None:
+    """The version of the models behind an analysis, as its Get* reports it (faces: none)."""
+    if api == "StartLabelDetection":
+        from recognito.analysis.labels import LABEL_MODEL_VERSION
+
+        return LABEL_MODEL_VERSION
+    if api == "StartContentModeration":
+        from recognito.analysis.moderation import taxonomy
+
+        return taxonomy()["model_version"]
+    if api == "StartTextDetection":
+        from recognito.analysis.text import TEXT_MODEL_VERSION
+
+        return TEXT_MODEL_VERSION
+    return None

@@ -30,7 +30,12 @@ from recognito.settings import settings
 from recognito.storage.tables import VideoJobRecord
 
 MAX_RESULTS = 1000
-SAMPLES_PER_SECOND = {"StartLabelDetection": 2.0, "StartFaceDetection": 5.0}
+SAMPLES_PER_SECOND = {
+    "StartLabelDetection": 2.0,
+    "StartFaceDetection": 5.0,
+    "StartContentModeration": 2.0,
+    "StartTextDetection": 1.0,
+}
 """Frames analysed per second of video; segment detection looks at every frame."""
 MAX_VIDEO_BYTES = 10 * 1024**3
 INLINE_RESULTS_BYTES = 300_000  # compressed; an item may hold 400 KB in all

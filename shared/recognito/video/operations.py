@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from recognito.video import jobs
@@ -9,54 +10,80 @@ from recognito.video import jobs
 start_label_detection = jobs.starter("StartLabelDetection")
 start_face_detection = jobs.starter("StartFaceDetection")
 start_segment_detection = jobs.starter("StartSegmentDetection")
-
-LABEL_MODEL_VERSION = "3.0"
-
-
-def _label_items(found: list[dict[str, Any]], request: dict[str, Any]) -> list[dict[str, Any]]:
-    items = _label_segments(found) if request.get("AggregateBy") == "SEGMENTS" else found
-    if request.get("SortBy") == "NAME":
-        return sorted(items, key=lambda i: (i["Label"]["Name"], i["Timestamp"]))
-    return sorted(items, key=lambda i: (i["Timestamp"], i["Label"]["Name"]))
+start_content_moderation = jobs.starter("StartContentModeration")
+start_text_detection = jobs.starter("StartTextDetection")
 
 
-def _label_segments(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each label's runs of consecutive samples (no gap over one and a half sampling intervals),
+def _named_items(member: str, api: str) -> Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]:
+    """The listing of a Get* with SortBy (TIMESTAMP, NAME) and AggregateBy (TIMESTAMPS, SEGMENTS)
+    over items ``{"Timestamp", member: {"Name", "Confidence", ...}}``."""
+
+    def items(found: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+        listed = _segments(found["Items"], member, api) if request.get("AggregateBy") == "SEGMENTS" else found["Items"]
+        if request.get("SortBy") == "NAME":
+            return sorted(listed, key=lambda i: (i[member]["Name"], i["Timestamp"]))
+        return sorted(listed, key=lambda i: (i["Timestamp"], i[member]["Name"]))
+
+    return items
+
+
+def _segments(found: list[dict[str, Any]], member: str, api: str) -> list[dict[str, Any]]:
+    """Each name's runs of consecutive samples (no gap over one and a half sampling intervals),
     at the runs' best confidence; without Instances, as Rekognition aggregates."""
-    gap = 1.5 * 1000 / jobs.SAMPLES_PER_SECOND["StartLabelDetection"]
-    runs: dict[str, list[dict[str, Any]]] = {}
+    gap = 1.5 * 1000 / jobs.SAMPLES_PER_SECOND[api]
+    runs: dict[str, dict[str, Any]] = {}
     segments = []
     for item in sorted(found, key=lambda i: i["Timestamp"]):
-        label = item["Label"]
-        open_runs = runs.setdefault(label["Name"], [])
-        run = open_runs[-1] if open_runs else None
+        label = item[member]
+        run = runs.get(label["Name"])
         if run is not None and item["Timestamp"] - run["EndTimestampMillis"] <= gap:
             run["EndTimestampMillis"] = item["Timestamp"]
-            run["Label"]["Confidence"] = max(run["Label"]["Confidence"], label["Confidence"])
+            run[member]["Confidence"] = max(run[member]["Confidence"], label["Confidence"])
         else:
             summary = {key: value for key, value in label.items() if key != "Instances"}
-            run = {"Timestamp": item["Timestamp"], "Label": summary, "StartTimestampMillis": item["Timestamp"]}
-            run["EndTimestampMillis"] = item["Timestamp"]
-            open_runs.append(run)
+            run = {key: value for key, value in item.items() if key != member}
+            run |= {member: summary, "StartTimestampMillis": item["Timestamp"], "EndTimestampMillis": item["Timestamp"]}
+            runs[label["Name"]] = run
             segments.append(run)
     for run in segments:
         run["DurationMillis"] = run["EndTimestampMillis"] - run["StartTimestampMillis"]
     return segments
 
 
+def _request_metadata(request: dict[str, Any]) -> dict[str, str]:
+    return {"SortBy": request.get("SortBy") or "TIMESTAMP", "AggregateBy": request.get("AggregateBy") or "TIMESTAMPS"}
+
+
 def get_label_detection(request: dict[str, Any]) -> dict[str, Any]:
-    response, _, _ = jobs.get_job("StartLabelDetection", request, _label_items, "Labels")
+    items = _named_items("Label", "StartLabelDetection")
+    response, _, found = jobs.get_job("StartLabelDetection", request, items, "Labels")
     response.setdefault("Labels", [])
-    response["LabelModelVersion"] = LABEL_MODEL_VERSION
-    response["GetRequestMetadata"] = {
-        "SortBy": request.get("SortBy") or "TIMESTAMP",
-        "AggregateBy": request.get("AggregateBy") or "TIMESTAMPS",
-    }
+    if found is not None:
+        response["LabelModelVersion"] = found["ModelVersion"]
+    response["GetRequestMetadata"] = _request_metadata(request)
+    return response
+
+
+def get_content_moderation(request: dict[str, Any]) -> dict[str, Any]:
+    items = _named_items("ModerationLabel", "StartContentModeration")
+    response, _, found = jobs.get_job("StartContentModeration", request, items, "ModerationLabels")
+    response.setdefault("ModerationLabels", [])
+    if found is not None:
+        response["ModerationModelVersion"] = found["ModelVersion"]
+    response["GetRequestMetadata"] = _request_metadata(request)
+    return response
+
+
+def get_text_detection(request: dict[str, Any]) -> dict[str, Any]:
+    response, _, found = jobs.get_job("StartTextDetection", request, lambda found, _: found["Items"], "TextDetections")
+    response.setdefault("TextDetections", [])
+    if found is not None:
+        response["TextModelVersion"] = found["ModelVersion"]
     return response
 
 
 def get_face_detection(request: dict[str, Any]) -> dict[str, Any]:
-    response, _, _ = jobs.get_job("StartFaceDetection", request, lambda found, _: found, "Faces")
+    response, _, _ = jobs.get_job("StartFaceDetection", request, lambda found, _: found["Items"], "Faces")
     response.setdefault("Faces", [])
     return response
 

@@ -14,8 +14,7 @@ from recognito.errors import InvalidParameterException
 STEPS = {
     "probe": "recognito.video.decoding:probe_video",
     "decode": "recognito.video.decoding:decode_range",
-    "labels": "recognito.video.frames:label_frames",
-    "faces": "recognito.video.frames:face_frames",
+    "frames": "recognito.video.frames:analyse_frames",
     "finish": "recognito.video.aggregate:finish_job",
     "fail": "recognito.video.aggregate:fail_job",
 }
