@@ -11,10 +11,13 @@ timeout. Here:
   session already uses every core for one request, so more would only add memory), and the
   whole endpoint at most what the memory budget holds: (budget - RESERVED_MB) / REQUEST_MB.
 - A bounded queue waits for a slot (``QUEUE_PER_SLOT`` per slot); beyond it, or after waiting
-  ``MAX_WAIT_S``, the request is refused at once with ``ThrottlingException`` ("temporarily unable
-  to process the request. Try your call again"), which the AWS SDKs retry with back-off. We do not
-  answer ``ProvisionedThroughputExceededException``: that is an account's request-rate quota,
-  which the endpoint does not have; a full queue is the service being busy.
+  ``MAX_WAIT_S``, the request is refused at once with ``ThrottlingException``, which the AWS SDKs
+  retry with back-off. Rekognition's error guide lists it twice: HTTP 400 "Slow down; sudden
+  increase in rate of requests" (requests ramping faster than the service scales) and HTTP 500
+  "Service Unavailable". A burst beyond the queue is the first, and a 4xx keeps it out of
+  server-error alarms; botocore retries both by their code. Not
+  ``ProvisionedThroughputExceededException`` ("Provisioned Rate exceeded"): that is an account's
+  request-rate quota, which the endpoint does not have.
 - When the last inference of a burst finishes, freed heap pages go back to the OS (glibc's
   ``malloc_trim``): a burst's peak does not stay the process's size.
 """

@@ -158,9 +158,7 @@ class LocalEndpoint:
                 return invoke(operation, event)
         except Overloaded as reason:
             log.info("throttled %s: %s", operation, reason)
-            raise ThrottlingException(
-                "Amazon Rekognition is temporarily unable to process the request. Try your call again."
-            ) from None
+            raise ThrottlingException("Slow down; sudden increase in rate of requests.") from None
 
     def _moto(self, environ: dict[str, Any], service: str | None, target: str) -> Response:
         poll = short_poll(environ, target)
