@@ -13,10 +13,10 @@ import io
 import numpy as np
 import pytest
 from face_datasets import group_photos
-from face_scenes import encode, rgb
+from face_scenes import encode, iou, rgb
 from models_available import needs_models
 from PIL import Image
-from ppe_scenes import add_gloves, add_hard_hat, add_mask
+from ppe_scenes import add_gloves, add_hard_hat, add_mask, gloves_on, hard_hats_on, masks_on
 from recognito.analysis.ppe import detect_protective_equipment, summarize
 from recognito.errors import ImageTooLargeException, InvalidImageFormatException, InvalidParameterException
 
@@ -94,17 +94,95 @@ def test_hard_hat_on_the_astronaut(models: None, colour: str) -> None:
     assert hat["Top"] + hat["Height"] < 0.25  # above her eyes
 
 
-def test_group_photo_four_bare_people(sample: dict[str, np.ndarray]) -> None:
-    response = run(sample["sample6.jpg"], **wanting(ALL_TYPES, 50))
+def pixels(box: dict, image: np.ndarray) -> np.ndarray:
+    """A response BoundingBox as x1, y1, x2, y2 px of ``image``."""
+    h, w = image.shape[:2]
+    return np.array(
+        [box["Left"] * w, box["Top"] * h, (box["Left"] + box["Width"]) * w, (box["Top"] + box["Height"]) * h]
+    )
+
+
+def covers_of(image: np.ndarray, kind: str, **request: object) -> tuple[dict, list[dict]]:
+    """The response, and every ``kind`` detection on every person, box in px."""
+    response = run(image, **request)
+    found = []
+    for person in response["Persons"]:
+        for part in person["BodyParts"]:
+            for item in part["EquipmentDetections"]:
+                if item["Type"] == kind:
+                    found.append({**item, "px": pixels(item["BoundingBox"], image), "part": part["Name"]})
+    return response, found
+
+
+def best_overlap(found: dict, truth: list[np.ndarray]) -> tuple[float, int]:
+    overlaps = iou(found["px"], np.array(truth))[0]
+    return float(overlaps.max()), int(overlaps.argmax())
+
+
+def test_group_photo_bare_masked_and_mask_pulled_down(sample: dict[str, np.ndarray]) -> None:
+    """Four real people bare, then with masks worn over the nose and mouth, then with the same
+    masks pulled down under the chin: detected both times, covering only the first; each mask's
+    box is where it was painted, and moves down with it (a fixed share of the face would not)."""
+    bare = sample["sample6.jpg"]
+    response = run(bare, **wanting(ALL_TYPES, 50))
     persons = response["Persons"]
     assert [p["Id"] for p in persons] == [0, 1, 2, 3]
     centres = sorted(p["BoundingBox"]["Left"] + p["BoundingBox"]["Width"] / 2 for p in persons)
     assert all(b - a > 0.1 for a, b in zip(centres, centres[1:], strict=False))  # four different people
     for person in persons:
         assert all(types_on(part) == [] for part in person["BodyParts"])
-    summary = response["Summary"]
-    assert summary["PersonsWithRequiredEquipment"] == []
-    assert sorted(summary["PersonsWithoutRequiredEquipment"] + summary["PersonsIndeterminate"]) == [0, 1, 2, 3]
+    assert response["Summary"]["PersonsWithRequiredEquipment"] == []
+
+    worn_image, worn_truth = masks_on(bare, "blue")
+    lowered_image, lowered_truth = masks_on(bare, "blue", lowered=True)
+    assert len(worn_truth) == len(lowered_truth) == 4
+    worn_response, worn = covers_of(worn_image, "FACE_COVER", **wanting(["FACE_COVER"], 50))
+    lowered_response, lowered = covers_of(lowered_image, "FACE_COVER", **wanting(["FACE_COVER"], 50))
+    assert len(worn) == len(lowered) == 4
+    assert all(m["CoversBodyPart"]["Value"] is True for m in worn)
+    assert all(m["CoversBodyPart"]["Value"] is False and m["CoversBodyPart"]["Confidence"] >= 50 for m in lowered)
+    assert sorted(worn_response["Summary"]["PersonsWithRequiredEquipment"]) == [0, 1, 2, 3]
+    assert lowered_response["Summary"]["PersonsWithRequiredEquipment"] == []
+    assert sorted(lowered_response["Summary"]["PersonsWithoutRequiredEquipment"]) == [0, 1, 2, 3]
+
+    worn_at = {}
+    for mask in worn:
+        overlap, which = best_overlap(mask, worn_truth)
+        assert overlap >= 0.5, mask["px"]
+        worn_at[which] = mask["px"]
+    for mask in lowered:
+        overlap, which = best_overlap(mask, lowered_truth)
+        assert overlap >= 0.5, mask["px"]
+        face_height = worn_truth[which][3] - worn_truth[which][1]
+        assert mask["px"][1] - worn_at[which][1] > 0.3 * face_height  # the box went down with the mask
+
+
+@pytest.mark.parametrize("name", ["biden.jpg", "obama3.jpg"])
+def test_hard_hat_box_is_the_hat_and_follows_it(models: None, name: str) -> None:
+    """A hard hat on the brow, then pushed back up the head: both times the box overlaps the
+    painted hat (IoU >= 0.5), and it rises with it; the hat covers the crown both times."""
+    from face_datasets import labelled_photos
+
+    photo = next(p.rgb for p in labelled_photos() if p.name == name)
+    boxes = []
+    for colour, raised in (("yellow", 0.0), ("white", 0.15)):
+        image, truth = hard_hats_on(photo, colour, raised=raised)
+        _, (hat,) = covers_of(image, "HEAD_COVER")
+        assert best_overlap(hat, truth)[0] >= 0.5, (colour, hat["px"], truth)
+        assert hat["CoversBodyPart"]["Value"] is True
+        boxes.append((hat["px"], truth[0]))
+    (low, low_truth), (high, _) = boxes
+    face_height = low_truth[3] - low_truth[1]  # the hat's box is about a face's height
+    assert low[3] - high[3] > 0.05 * face_height  # the hat's lower edge (the brim) went up
+
+
+def test_glove_boxes_are_the_gloves(sample: dict[str, np.ndarray]) -> None:
+    image, truth = gloves_on(sample["sample2.jpg"], "black")
+    _, gloves = covers_of(image, "HAND_COVER")
+    assert len(gloves) >= 3 and {g["part"] for g in gloves} <= {"LEFT_HAND", "RIGHT_HAND"}
+    for glove in gloves:
+        assert best_overlap(glove, truth)[0] >= 0.5, glove["px"]
+        assert glove["CoversBodyPart"]["Value"] is True
 
 
 def test_thirteen_people_in_a_wide_scene(sample: dict[str, np.ndarray]) -> None:

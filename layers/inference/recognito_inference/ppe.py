@@ -306,7 +306,7 @@ HAND_SLOPE = 60.0
 # whether it covers the part is judged from where the region lies against the keypoints.
 SEGMENT_SIDE = 72  # the window is resampled to this many px on its long side (noise, speed)
 COLOUR_SPREADS = 3.0  # a pixel is the seed's colour within this many of its robust spreads
-MIN_CHROMA_SPREAD, MIN_LUMA_SPREAD = 4.0, 20.0
+MIN_CHROMA_SPREAD, MIN_LUMA_SPREAD = 2.0, 20.0
 
 
 @dataclass(frozen=True)
@@ -471,6 +471,10 @@ def face_cover_region(
     region = _first_cover(win, candidates, strip, 0.1 * fw, 0.15 * fw**2, upward=False)
     if region is None:
         return None
+    # A mask is no taller than a face is wide: what the region reaches beyond that, from its top
+    # down, is something of its colour that it touches (a collar, a dress, the hair).
+    top = int(np.argmax(region.any(axis=1)))
+    region[top + round(1.1 * fw / win.scale) :] = False
     radius = 0.1 * fw
     covered = _filled(region)
     covers = min(float(covered[win.disc(point, radius)].mean()) for point in (nose, mouth))
