@@ -100,7 +100,8 @@ def _scan(path: str, rate: Fraction, first: int, end: int, request: dict[str, An
         luma = frame.luma()
         thumb = frame.thumbnail(segments.BLOCK)
         if frame.number >= first:
-            scan.add(frame.number, thumb, previous, segments.black_coverage(luma, max_value) >= coverage)
+            black = segments.is_black(luma, thumb, max_value, coverage, color_range)
+            scan.add(frame.number, thumb, previous, black)
         previous = thumb
     return scan.to_json()
 

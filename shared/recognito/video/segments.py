@@ -52,6 +52,25 @@ def black_coverage(luma: np.ndarray, max_value: float) -> float:
     return float(np.count_nonzero(luma <= max_value) * 100.0 / luma.size)
 
 
+def is_black(luma: np.ndarray, thumb: np.ndarray, max_value: float, coverage: float, color_range: str) -> bool:
+    """Whether at least ``coverage`` % of the frame's pixels are black, decided on every pixel.
+
+    Most frames are refused from the thumbnail alone, exactly: a block whose mean is above the
+    black level holds at least one pixel above it, so more such blocks than the pixels allowed
+    to be non-black means the frame is not black (the thumbnail is full range; limited-range
+    luma is mapped onto it, with a grey level of margin for the scaler's rounding). Only where
+    the blocks tile the frame exactly: otherwise one pixel may weigh in two blocks."""
+    tiled = luma.shape[0] == thumb.shape[0] * BLOCK and luma.shape[1] == thumb.shape[1] * BLOCK
+    if not tiled:
+        return black_coverage(luma, max_value) >= coverage
+    low, high = (0.0, 255.0) if color_range == "FULL" else (16.0, 235.0)
+    level = (max_value - low) * 255.0 / (high - low) + 1.0
+    allowed = luma.size * (100.0 - coverage) / 100.0
+    if np.count_nonzero(thumb > level) > allowed:
+        return False
+    return black_coverage(luma, max_value) >= coverage
+
+
 @dataclass
 class RangeScan:
     """What one range of frames yields: its cuts and black runs, by frame number (JSON-ready)."""
