@@ -272,3 +272,22 @@ def test_moderation_is_detect_moderation_labels_on_each_sampled_frame(video_aws,
         if i["Timestamp"] == 0
     ]
     assert at_zero == [(label["Name"], round(label["Confidence"], 3)) for label in image["ModerationLabels"]]
+
+
+def test_limit_on_jobs_in_progress(video_aws, monkeypatch):
+    from datetime import UTC, datetime
+
+    from recognito.settings import settings
+    from recognito.storage.tables import VideoJobRecord
+    from recognito.video import jobs
+
+    monkeypatch.setenv("RECOGNITO_MAX_VIDEO_JOBS", "1")
+    settings.cache_clear()
+    request = {"Video": video("joined.mp4"), "SegmentTypes": ["SHOT"]}
+    running = VideoJobRecord("a" * 64, api="StartSegmentDetection", status="IN_PROGRESS", running=jobs.RUNNING)
+    running.request, running.created = json.dumps(request), datetime.now(UTC)
+    running.save()
+    status, error = call("StartSegmentDetection", request)
+    assert (status, error["__type"]) == (400, "LimitExceededException")
+    jobs.complete(running, "FAILED", "stopped")
+    finished("GetSegmentDetection", ok("StartSegmentDetection", request)["JobId"])

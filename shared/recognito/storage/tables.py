@@ -12,7 +12,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from recognito.settings import settings
@@ -140,6 +140,15 @@ class UploadRecord(Model):
     error_message = UnicodeAttribute(null=True)
 
 
+class RunningVideoJobs(GlobalSecondaryIndex):
+    """Sparse: only jobs IN_PROGRESS carry ``running``, so counting them reads only those."""
+
+    class Meta:
+        index_name = "running-index"
+        projection = KeysOnlyProjection()
+
+    running = UnicodeAttribute(hash_key=True)
+
 
 class VideoJobRecord(Model):
     """A stored video analysis job (recognito.video.jobs): the request, its state and its results.
@@ -161,6 +170,8 @@ class VideoJobRecord(Model):
     video_metadata = UnicodeAttribute(null=True)  # JSON: {"Video": {...}, "Audio": [...]}
     results = BinaryAttribute(null=True, legacy_encoding=False)
     results_key = UnicodeAttribute(null=True)
+    running = UnicodeAttribute(null=True)  # "1" while IN_PROGRESS (RunningVideoJobs), absent after
+    by_running = RunningVideoJobs()
 
 
 ALL_TABLES: tuple[type[Model], ...] = (

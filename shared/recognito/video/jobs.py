@@ -21,6 +21,7 @@ from recognito.errors import (
     InvalidPaginationTokenException,
     InvalidParameterException,
     InvalidS3ObjectException,
+    LimitExceededException,
     ResourceNotFoundException,
     VideoTooLargeException,
 )
@@ -30,6 +31,7 @@ from recognito.settings import settings
 from recognito.storage.tables import VideoJobRecord
 
 MAX_RESULTS = 1000
+RUNNING = "1"
 SAMPLES_PER_SECOND = {
     "StartLabelDetection": 2.0,
     "StartFaceDetection": 5.0,
@@ -76,6 +78,9 @@ def client(service: str) -> Any:
 def start_job(api: str, request: dict[str, Any]) -> dict[str, Any]:
     """Check the video, record the job IN_PROGRESS and start its execution: ``{"JobId": ...}``."""
     _check_video(request["Video"])
+    limit = int(settings().max_video_jobs)
+    if VideoJobRecord.by_running.count(RUNNING, limit=limit) >= limit:
+        raise LimitExceededException(f"There are already {limit} video jobs in progress")
     job_id = uuid.uuid4().hex + uuid.uuid4().hex  # 64 hex digits, as Rekognition's JobIds
     record = VideoJobRecord(
         job_id,
@@ -84,6 +89,7 @@ def start_job(api: str, request: dict[str, Any]) -> dict[str, Any]:
         request=json.dumps(request, sort_keys=True),
         created=datetime.now(UTC),
         job_tag=request.get("JobTag"),
+        running=RUNNING,
     )
     record.save()
     client("stepfunctions").start_execution(
@@ -166,6 +172,7 @@ def results(record: VideoJobRecord) -> Any:
 def complete(record: VideoJobRecord, status: str, message: str | None = None) -> None:
     """Mark the job SUCCEEDED or FAILED and tell its SNS topic, in Rekognition's words."""
     record.status = status
+    record.running = None
     record.status_message = message
     record.completed = datetime.now(UTC)
     record.save()
