@@ -48,10 +48,29 @@ def test_a_gallery_celebrity_is_recognized_in_another_photograph(gallery):
     assert found["UnrecognizedFaces"] == []
 
 
+def side_by_side(*photos: np.ndarray) -> np.ndarray:
+    """Photographs put side by side at one height (500 px), as one image."""
+    ims = [Image.fromarray(p) for p in photos]
+    ims = [im.resize((round(im.width * 500 / im.height), 500)) for im in ims]
+    canvas = Image.new("RGB", (sum(im.width for im in ims), 500))
+    for i, im in enumerate(ims):
+        canvas.paste(im, (sum(m.width for m in ims[:i]), 0))
+    return np.asarray(canvas)
+
+
+def obama3_and_the_astronaut() -> bytes:
+    obama = np.asarray(Image.open(io.BytesIO(photo_bytes("obama3.jpg"))).convert("RGB"))
+    return jpeg(side_by_side(obama, data.astronaut()))
+
+
 def test_strangers_are_unrecognized_faces(gallery):
-    status, found = call("RecognizeCelebrities", {"Image": image(jpeg(data.astronaut()))})
-    assert status == 200 and found["CelebrityFaces"] == []
-    assert len(found["UnrecognizedFaces"]) == 1
+    """In one picture, a gallery celebrity (left) and a stranger (right): one of each."""
+    status, found = call("RecognizeCelebrities", {"Image": image(obama3_and_the_astronaut())})
+    assert status == 200
+    (celebrity,) = found["CelebrityFaces"]
+    assert celebrity["Name"] == "Barack Obama" and celebrity["Face"]["BoundingBox"]["Left"] < 0.5
+    (stranger,) = found["UnrecognizedFaces"]
+    assert stranger["BoundingBox"]["Left"] > 0.5
 
 
 def test_get_celebrity_info_and_the_gallery_stays_private(gallery):
@@ -65,6 +84,12 @@ def test_get_celebrity_info_and_the_gallery_stays_private(gallery):
 
 
 def test_an_empty_gallery_recognizes_no_one():
+    """Nobody is recognized before the gallery has anyone; the same picture after one person is
+    added names that person."""
     needs_models("centerface", "facenet-int8")
-    status, found = call("RecognizeCelebrities", {"Image": image(photo_bytes("obama3.jpg"))})
-    assert status == 200 and found["CelebrityFaces"] == [] and len(found["UnrecognizedFaces"]) == 1
+    picture = {"Image": image(obama3_and_the_astronaut())}
+    status, found = call("RecognizeCelebrities", picture)
+    assert status == 200 and found["CelebrityFaces"] == [] and len(found["UnrecognizedFaces"]) == 2
+    add_celebrity("Barack Obama", [photo_bytes("obama.jpg")], [], "Male")
+    status, found = call("RecognizeCelebrities", picture)
+    assert [c["Name"] for c in found["CelebrityFaces"]] == ["Barack Obama"] and len(found["UnrecognizedFaces"]) == 1
