@@ -86,12 +86,19 @@ def test_segment_job_end_to_end(rekognition, clip_in_s3, channel):
 
 
 def test_a_job_never_stays_in_progress_across_a_restart(endpoint, rekognition, clip_in_s3):
-    job_id = rekognition.start_segment_detection(Video=clip_in_s3, SegmentTypes=["SHOT"])["JobId"]
+    """A face job (18 frames through the face pipeline: seconds) stopped under way: after the
+    restart it is resumed by its replayed execution or ends FAILED, never IN_PROGRESS forever."""
+    job_id = rekognition.start_face_detection(Video=clip_in_s3)["JobId"]
+    assert rekognition.get_face_detection(JobId=job_id)["JobStatus"] == "IN_PROGRESS"
     endpoint.restart()
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        status = rekognition.get_segment_detection(JobId=job_id)["JobStatus"]
-        if status != "IN_PROGRESS":
+        body = rekognition.get_face_detection(JobId=job_id)
+        if body["JobStatus"] != "IN_PROGRESS":
             break
         time.sleep(0.5)
-    assert status in ("SUCCEEDED", "FAILED")
+    assert body["JobStatus"] in ("SUCCEEDED", "FAILED"), body
+    if body["JobStatus"] == "FAILED":
+        assert body["StatusMessage"]
+    else:
+        assert body["Faces"]
