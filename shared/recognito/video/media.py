@@ -17,10 +17,10 @@ import numpy as np
 from PIL import Image
 
 from recognito.errors import InvalidParameterException
+from recognito.video.jobs import UNSUPPORTED_MESSAGE
 
 SUPPORTED_FORMATS = frozenset({"mov", "mp4"})  # FFmpeg's demuxer "mov,mp4,m4a,3gp,3g2,mj2"
 SUPPORTED_CODECS = frozenset({"h264"})
-UNSUPPORTED_MESSAGE = "Unsupported codec/format."
 MAX_DURATION_MILLIS = 6 * 3600 * 1000
 
 

@@ -1,4 +1,4 @@
-"""Shot boundaries and black frames from decoded frames: plain numpy on the decoder's YUV planes.
+"""Shot boundaries and black frames from decoded frames: numpy on the luma plane and on FFmpeg-scaled thumbnails.
 
 Shots: a cut is where the picture changes at once between consecutive frames. Each frame is
 reduced to its brightness averaged over 8x8 squares (what motion and noise barely move, what a new
@@ -77,10 +77,8 @@ class RangeScan:
 
     cuts: list[list[float]] = field(default_factory=list)  # [frame number, distance]
     black: list[list[int]] = field(default_factory=list)  # [first, last] inclusive
-    frames: int = 0
 
     def add(self, number: int, thumb: np.ndarray, previous: np.ndarray | None, is_black: bool) -> None:
-        self.frames += 1
         if previous is not None:
             d = distance(thumb, previous)
             if d >= CUT_DISTANCE:
