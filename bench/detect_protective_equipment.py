@@ -15,7 +15,11 @@ Reliability, on the real photographs the tests use (tests/face_datasets.py: 6 on
 - FACE_COVER, HEAD_COVER, HAND_COVER: the measure on every bare part (false positives at 0.5) and
   on every part with the equipment drawn on (detections at 0.5), with the ROC AUC between them;
   the head and hand calibrations are logistic fits of these, refitted here leaving one photograph
-  out at a time (the accuracy printed is on the photographs left out).
+  out at a time (the accuracy printed is on the photographs left out). FACE_COVER's positives
+  include the masks pulled down under the chin (still equipment, not covering);
+- where the reported covers are: the whole pipeline on the painted photographs (masks worn and
+  pulled down, hard hats on the brow and pushed back, gloves), each reported box's best IoU with
+  a painted cover's box, and how often CoversBodyPart is right (true, except under the chin).
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def reliability(quick: bool) -> None:
     import numpy as np
     from face_datasets import group_photos, labelled_photos
     from PIL import Image
-    from ppe_scenes import GLOVE_COLOURS, HAT_COLOURS, MASK_COLOURS, add_gloves, add_hard_hat, add_mask
+    from ppe_scenes import GLOVE_COLOURS, HAT_COLOURS, MASK_COLOURS, add_gloves, add_hard_hat, add_mask, masks_on
     from recognito_inference import ppe
     from recognito_inference.face_detector import detect_faces
     from recognito_inference.pose import detect_people
@@ -128,7 +132,10 @@ def reliability(quick: bool) -> None:
         out: dict[str, list[float]] = {"face": [], "head": [], "hand": [], "hand_final": []}
         for parts in parts_of(rgb):
             if ppe.FACE in parts:
-                out["face"] += list(ppe.mask_probabilities([ppe.face_crop(image, parts[ppe.FACE])]))
+                face = parts[ppe.FACE]
+                on_face = ppe.mask_probabilities([ppe.face_crop(image, face)])
+                lowered = ppe.mask_probabilities([ppe.lowered_face_crop(image, face)])
+                out["face"] += list(np.maximum(on_face, lowered))
                 out["head"] += [float(np.log(ppe.head_cover_scores([ppe.head_crop(image, parts[ppe.HEAD])])[0]))]
             skin = ppe.skin_model(rgb, parts[ppe.FACE]) if ppe.FACE in parts else None
             for name in (ppe.LEFT_HAND, ppe.RIGHT_HAND):
@@ -144,12 +151,17 @@ def reliability(quick: bool) -> None:
     hat_colours = list(HAT_COLOURS)[:2] if quick else list(HAT_COLOURS)
     glove_colours = list(GLOVE_COLOURS)[:2] if quick else list(GLOVE_COLOURS)
     masked = {(n, c): measures(add_mask(rgb, c)[0])["face"] for n, rgb in shots for c in mask_colours}
+    masked.update({(n, "lowered"): measures(masks_on(rgb, "blue", lowered=True)[0])["face"] for n, rgb in shots})
     hatted = {(n, c): measures(add_hard_hat(rgb, c)[0])["head"] for n, rgb in shots for c in hat_colours}
     gloved = {(n, c): measures(add_gloves(rgb, c)[0]) for n, rgb in shots for c in glove_colours}
 
     print("covers (bare parts of the real photographs vs the same parts with the equipment drawn on):")
     neg = [v for m in bare.values() for v in m["face"]]
-    _report("FACE_COVER (mask classifier)", neg, [v for vs in masked.values() for v in vs])
+    _report(
+        "FACE_COVER (mask classifier, face crop and lowered crop; masks worn and pulled down)",
+        neg,
+        [v for vs in masked.values() for v in vs],
+    )
 
     head_rows = [(n, v, 0) for n, m in bare.items() for v in m["head"]]
     head_rows += [(n, v, 1) for (n, _), vs in hatted.items() for v in vs]
@@ -180,12 +192,54 @@ def reliability(quick: bool) -> None:
     )
 
 
+def boxes_and_coverage(quick: bool) -> None:
+    """Where the reported equipment is and whether it covers: the full pipeline on the photographs
+    with each cover painted on (one colour each, plus the masks pulled under the chin and the hats
+    pushed back), every reported box against the painted one (best IoU), and CoversBodyPart."""
+    import numpy as np
+    from face_datasets import group_photos, labelled_photos
+    from face_scenes import iou
+    from ppe_scenes import gloves_on, hard_hats_on, masks_on
+    from recognito_inference import ppe
+
+    shots = [(p.name, p.rgb) for p in [*labelled_photos(), *group_photos()]]
+    if quick:
+        shots = shots[:6]
+    cases = [
+        ("FACE_COVER", "mask worn", lambda rgb: masks_on(rgb, "blue"), True),
+        ("FACE_COVER", "mask worn (white)", lambda rgb: masks_on(rgb, "white"), True),
+        ("FACE_COVER", "mask under the chin", lambda rgb: masks_on(rgb, "blue", lowered=True), False),
+        ("HEAD_COVER", "hard hat", lambda rgb: hard_hats_on(rgb, "yellow"), True),
+        ("HEAD_COVER", "hard hat pushed back", lambda rgb: hard_hats_on(rgb, "white", raised=0.15), True),
+        ("HAND_COVER", "gloves", lambda rgb: gloves_on(rgb, "blue"), True),
+    ]
+    print("where the reported covers are (best IoU with the painted cover) and CoversBodyPart:")
+    for kind, label, paint, expect in cases:
+        overlaps, right, painted = [], 0, 0
+        for _, rgb in shots:
+            image, truth = paint(rgb)
+            painted += len(truth)
+            for found in ppe.analyze(image):
+                for part in found.parts.values():
+                    for item in part.equipment:
+                        if item.type != kind:
+                            continue
+                        overlaps.append(float(iou(item.box, np.array(truth)).max()) if truth else 0.0)
+                        right += int((item.covers >= 0.5) == expect)
+        o = np.asarray(overlaps)
+        print(
+            f"  {label}: {len(o)} reported of {painted} painted; IoU >= 0.5 for {int((o >= 0.5).sum())}, "
+            f"median {np.median(o) if len(o) else 0:.2f}; CoversBodyPart {str(expect).lower()} for {right}/{len(o)}"
+        )
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     print(f"DetectProtectiveEquipment on {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f})")
     if "--reliability-only" not in sys.argv:
         latency(quick)
     reliability(quick)
+    boxes_and_coverage(quick)
 
 
 if __name__ == "__main__":

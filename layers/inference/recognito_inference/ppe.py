@@ -7,7 +7,8 @@ composites (layers/inference/build/README.md, "Protective equipment"):
 - Body parts are placed from keypoints, scaled by the face's own size: FACE from the eyes, ears
   and nose; HEAD the skull above and around it; each hand beyond its wrist along the forearm
   (elbow to wrist). Left and right are the person's own, as in AWS.
-- FACE_COVER: a mask / no-mask classifier (MobileNetV2, ``face-mask.onnx``) on the face crop.
+- FACE_COVER: a mask / no-mask classifier (MobileNetV2, ``face-mask.onnx``) on the face crop and
+  on the same crop moved down over the chin (where a mask pulled down sits), the higher of both.
 - HEAD_COVER: an ImageNet classifier (EfficientNet-Lite2, ``efficientnet-lite2.onnx``) on a crop
   from the skull to the mouth, summing the probabilities of its head-cover classes (crash helmet,
   football helmet, hats, caps), calibrated by a logistic. No helmet / hard-hat model ships with
@@ -17,6 +18,10 @@ composites (layers/inference/build/README.md, "Protective equipment"):
   region whose colour is skin (the same person's, from the face, or any skin tone). A bare hand
   shows skin; a gloved one does not. A hidden hand (in a pocket, behind an object) shows none
   either, so the cover's confidence is scaled by how clearly the wrist is seen.
+- Each cover's box and whether it covers its part are found in the image, apart from those
+  measures (``face_cover_region``, ``head_cover_region``, ``hand_cover_region``): the region of
+  the cover's colour grown from where it must pass, and where that region lies against the
+  keypoints (the nose and mouth for a mask, the crown for a helmet, the hand's skin for a glove).
 """
 
 from __future__ import annotations
