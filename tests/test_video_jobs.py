@@ -291,3 +291,39 @@ def test_limit_on_jobs_in_progress(video_aws, monkeypatch):
     assert (status, error["__type"]) == (400, "LimitExceededException")
     jobs.complete(running, "FAILED", "stopped")
     finished("GetSegmentDetection", ok("StartSegmentDetection", request)["JobId"])
+
+
+def test_face_search_follows_one_person_and_matches_the_collection(video_aws, clips):
+    """The man's face from a frame of the clip is indexed; in the video he is one person (one
+    Index across every sample) matched to that face, and nobody is found in the cartoon."""
+    import base64
+    import io
+
+    import av
+
+    with av.open(str(clips["joined"])) as container:
+        frame = next(f for i, f in enumerate(container.decode(video=0)) if i == 30).to_image()
+    jpeg = io.BytesIO()
+    frame.save(jpeg, "JPEG", quality=95)
+    ok("CreateCollection", {"CollectionId": "drivers"})
+    indexed = ok(
+        "IndexFaces", {"CollectionId": "drivers", "Image": {"Bytes": base64.b64encode(jpeg.getvalue()).decode()}}
+    )
+    face_id = indexed["FaceRecords"][0]["Face"]["FaceId"]
+    status, error = call("StartFaceSearch", {"Video": video("joined.mp4"), "CollectionId": "nobody"})
+    assert (status, error["__type"]) == (400, "ResourceNotFoundException")
+
+    job = ok("StartFaceSearch", {"Video": video("joined.mp4"), "CollectionId": "drivers"})["JobId"]
+    body = finished("GetFaceSearch", job)
+    assert body["JobStatus"] == "SUCCEEDED", body
+    join_ms = JOIN_FRAME * 1000 // RATE
+    persons = body["Persons"]
+    assert sorted({p["Timestamp"] for p in persons}) == [0, 520, 1000, 1520]  # 2 a second, before the join
+    assert {p["Person"]["Index"] for p in persons} == {0}
+    for person in persons:
+        assert person["Timestamp"] < join_ms
+        assert [m["Face"]["FaceId"] for m in person["FaceMatches"]] == [face_id]
+        assert person["FaceMatches"][0]["Similarity"] >= 80
+        assert person["Person"]["BoundingBox"] == person["Person"]["Face"]["BoundingBox"]
+    by_index = ok("GetFaceSearch", {"JobId": job, "SortBy": "INDEX", "MaxResults": 2})
+    assert len(by_index["Persons"]) == 2 and by_index["NextToken"]

@@ -34,6 +34,8 @@ def finish_job(event: dict[str, Any]) -> dict[str, Any]:
     else:  # per-frame findings: by timestamp, each frame's in its pipeline's order
         items = sorted((item for part in parts for item in part["Items"]), key=lambda item: item["Timestamp"])
         found = {"Items": items, "ModelVersion": next((part["ModelVersion"] for part in parts), None)}
+        if record.api == "StartFaceSearch":
+            number_persons(items, 2 * 1000 / jobs.SAMPLES_PER_SECOND[record.api])
     jobs.save_results(record, found)
     jobs.complete(record, "SUCCEEDED")
     return {"JobId": record.job_id, "Status": "SUCCEEDED"}
@@ -74,3 +76,51 @@ def fail_job(event: dict[str, Any]) -> dict[str, Any]:
         message = json.loads(message).get("errorMessage") or message
     jobs.complete(record, "FAILED", str(message)[:1000])
     return {"JobId": record.job_id, "Status": "FAILED"}
+
+
+TRACK_IOU = 0.3
+
+
+def number_persons(items: list[dict[str, Any]], max_gap: float) -> None:
+    """Give each ``Person`` an ``Index`` that stays with them: a face continues the track whose
+    last box (seen at most ``max_gap`` ms before) it overlaps most, at IoU 0.3 or more; otherwise
+    it starts a new person. Greedy, best overlap first, one face per track per frame; items are
+    in timestamp order, across every range of the video."""
+    tracks: list[tuple[int, float, dict[str, float]]] = []  # index, last seen, last box
+    by_time: dict[int, list[dict[str, Any]]] = {}
+    for item in items:
+        by_time.setdefault(item["Timestamp"], []).append(item)
+    for stamp, faces in by_time.items():
+        live = [(i, track) for i, track in enumerate(tracks) if stamp - track[1] <= max_gap]
+        pairs = sorted(
+            (
+                (_iou(face["Person"]["BoundingBox"], track[2]), f, i)
+                for f, face in enumerate(faces)
+                for i, track in live
+            ),
+            reverse=True,
+        )
+        taken_faces: set[int] = set()
+        taken_tracks: set[int] = set()
+        for overlap, f, i in pairs:
+            if overlap < TRACK_IOU:
+                break
+            if f in taken_faces or i in taken_tracks:
+                continue
+            taken_faces.add(f)
+            taken_tracks.add(i)
+            faces[f]["Person"]["Index"] = tracks[i][0]
+            tracks[i] = (tracks[i][0], stamp, faces[f]["Person"]["BoundingBox"])
+        for f, face in enumerate(faces):
+            if f not in taken_faces:
+                face["Person"]["Index"] = len(tracks)
+                tracks.append((len(tracks), stamp, face["Person"]["BoundingBox"]))
+
+
+def _iou(a: dict[str, float], b: dict[str, float]) -> float:
+    width = min(a["Left"] + a["Width"], b["Left"] + b["Width"]) - max(a["Left"], b["Left"])
+    height = min(a["Top"] + a["Height"], b["Top"] + b["Height"]) - max(a["Top"], b["Top"])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / (a["Width"] * a["Height"] + b["Width"] * b["Height"] - inter)

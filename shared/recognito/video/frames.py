@@ -83,11 +83,38 @@ def _text(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"TextDetection": detection} for detection in found["TextDetections"]]
 
 
+def _face_search(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every face of the frame (DEFAULT FaceDetail) with the collection's faces it matches; the
+    Person Index is the finish step's, which sees the whole video."""
+    from recognito_inference.face_detector import detect_faces
+    from recognito_inference.face_embedder import embed_faces
+
+    from recognito.collections.search import requested_face_matches
+    from recognito.faces.details import face_details
+    from recognito.faces.detect import MAX_FACES
+
+    image = decode_image(jpeg)
+    detections = detect_faces(image.rgb, max_faces=MAX_FACES)
+    if not detections:
+        return []
+    details = face_details(image, detections)
+    embeddings = embed_faces(image.rgb, detections)
+    search = {"FaceMatchThreshold": request.get("FaceMatchThreshold", 80.0)}
+    return [
+        {
+            "Person": {"BoundingBox": detail["BoundingBox"], "Face": detail},
+            "FaceMatches": requested_face_matches(search, request["CollectionId"], embedding),
+        }
+        for detail, embedding in zip(details, embeddings, strict=True)
+    ]
+
+
 ANALYSES: dict[str, Callable[[bytes, dict[str, Any]], list[dict[str, Any]]]] = {
     "StartLabelDetection": _labels,
     "StartFaceDetection": _faces,
     "StartContentModeration": _moderation,
     "StartTextDetection": _text,
+    "StartFaceSearch": _face_search,
 }
 
 

@@ -37,6 +37,7 @@ SAMPLES_PER_SECOND = {
     "StartFaceDetection": 5.0,
     "StartContentModeration": 2.0,
     "StartTextDetection": 1.0,
+    "StartFaceSearch": 2.0,
 }
 """Frames analysed per second of video; segment detection looks at every frame."""
 MAX_VIDEO_BYTES = 10 * 1024**3
@@ -98,11 +99,16 @@ def start_job(api: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"JobId": job_id}
 
 
-def starter(api: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The service of Start<api>: idempotent on ClientRequestToken."""
+def starter(
+    api: str, check: Callable[[dict[str, Any]], object] | None = None
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The service of Start<api>: idempotent on ClientRequestToken; ``check`` refuses a request
+    before anything is recorded (a missing collection, say)."""
 
     @by_client_request_token(api)
     def start(request: dict[str, Any]) -> dict[str, Any]:
+        if check is not None:
+            check(request)
         return start_job(api, request)
 
     start.__name__ = start.__qualname__ = api

@@ -14,6 +14,15 @@ start_content_moderation = jobs.starter("StartContentModeration")
 start_text_detection = jobs.starter("StartTextDetection")
 
 
+def _collection_exists(request: dict[str, Any]) -> None:
+    from recognito.collections.service import get_collection
+
+    get_collection(request["CollectionId"])
+
+
+start_face_search = jobs.starter("StartFaceSearch", _collection_exists)
+
+
 def _named_items(member: str, api: str) -> Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]:
     """The listing of a Get* with SortBy (TIMESTAMP, NAME) and AggregateBy (TIMESTAMPS, SEGMENTS)
     over items ``{"Timestamp", member: {"Name", "Confidence", ...}}``."""
@@ -98,4 +107,15 @@ def get_segment_detection(request: dict[str, Any]) -> dict[str, Any]:
         response["AudioMetadata"] = jobs.audio_metadata(record)
     if found is not None:
         response["SelectedSegmentTypes"] = found["SelectedSegmentTypes"]
+    return response
+
+
+def get_face_search(request: dict[str, Any]) -> dict[str, Any]:
+    def persons(found: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+        if request.get("SortBy") == "INDEX":
+            return sorted(found["Items"], key=lambda i: (i["Person"]["Index"], i["Timestamp"]))
+        return sorted(found["Items"], key=lambda i: (i["Timestamp"], i["Person"]["Index"]))
+
+    response, _, _ = jobs.get_job("StartFaceSearch", request, persons, "Persons")
+    response.setdefault("Persons", [])
     return response
