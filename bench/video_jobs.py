@@ -31,7 +31,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("RECOGNITO_THREADS", "1")
 
-ANALYSES = ("StartSegmentDetection", "StartLabelDetection", "StartFaceDetection")
+ANALYSES = (
+    "StartSegmentDetection",
+    "StartLabelDetection",
+    "StartFaceDetection",
+    "StartContentModeration",
+    "StartTextDetection",
+)  # StartFaceSearch needs a collection: its frames cost DetectFaces DEFAULT plus an embedding a face
 SIZE = (1920, 1080)
 
 
