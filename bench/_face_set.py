@@ -3,12 +3,14 @@
 Each photo of ``labels.csv`` is decoded as the service decodes a request's image
 (``recognito.images.decode_image``). Its largest face is found exactly as CompareFaces finds its
 source face (``recognito.faces.compare._source_face``, QualityFilter NONE) and embedded with the
-shipped embedder (``face_crops`` + ``embed_crops``, one face a batch as IndexFaces of a portrait
-runs it). Every face that DetectFaces would return is kept too, with its DEFAULT FaceDetail, for
+face model of a ``version`` (``face_embedder.MODELS``: "1.0" FaceNet's ``face_crops`` +
+``embed_crops``, "2.0" SFace's; one face a batch as IndexFaces of a portrait runs it). Every face
+that DetectFaces would return is kept too, with its DEFAULT FaceDetail, for
 checking detection, ``Confidence`` and the QualityFilter bars. A photo where no face is found is
 kept with its error, never dropped.
 
-Results are cached in ``.cache/face_set/<sha256 of the photo>.json`` (git-ignored) under a key that
+Results are cached in ``.cache/face_set/<sha256 of the photo>[-<version>].json`` (git-ignored; no
+suffix for "1.0") under a key that
 hashes the models in use (the build manifest's sha256s), the embedder's name and the source of
 every module that makes the numbers: a change to any of them recomputes the photo.
 
@@ -55,13 +57,13 @@ class Photo:
     width: int
     height: int
     largest: Face | None  # CompareFaces' source face; None when no face was found
-    embedding: np.ndarray | None  # (512,) float32 L2-normalized, of ``largest``
+    embedding: np.ndarray | None  # (d,) float32 L2-normalized, of ``largest`` (d: the version's size)
     faces: list[Face]  # every face DetectFaces returns, largest first
     error: str | None  # why ``largest`` is None
 
 
 @cache
-def _pipeline_key() -> str:
+def _pipeline_key(version: str = "1.0") -> str:
     """A hash of everything a cached result depends on: models, embedder, and the code."""
     from recognito import images
     from recognito.faces import compare, details
@@ -71,7 +73,8 @@ def _pipeline_key() -> str:
     digest = hashlib.sha256()
     manifest = model_dir() / "manifest.json"
     models = json.loads(manifest.read_text())["models"] if manifest.is_file() else {}
-    for name in ("centerface", face_embedder.model_name()):
+    embedder = face_embedder.model_name() if version == "1.0" else face_embedder.SFACE_MODEL
+    for name in ("centerface", embedder):
         digest.update(f"{name}:{models.get(name, {}).get('sha256', 'unknown')}".encode())
     for module in (compare, details, images, face_detector, face_embedder, face_geometry):
         source = Path(inspect.getsourcefile(module)).read_text()
@@ -82,14 +85,14 @@ def _pipeline_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def _run(data: bytes) -> dict[str, Any]:
+def _run(data: bytes, version: str = "1.0") -> dict[str, Any]:
     """The pipeline on one photo's bytes, as a JSON-able record."""
     from recognito.errors import InvalidParameterException
     from recognito.faces.compare import MAX_TARGET_FACES, _source_face
     from recognito.faces.details import face_details
     from recognito.images import decode_image, limits_for
     from recognito_inference.face_detector import detect_faces
-    from recognito_inference.face_embedder import embed_crops, face_crops
+    from recognito_inference.face_embedder import MODELS
 
     image = decode_image(data, limits_for("CompareFaces"))
     record: dict[str, Any] = {"width": image.width, "height": image.height, "error": None}
@@ -102,7 +105,8 @@ def _run(data: bytes) -> dict[str, Any]:
     except InvalidParameterException as error:
         record.update(largest=None, embedding=None, error=f"no face found ({error})")
         return record
-    embedding = embed_crops(face_crops(image.rgb, [source.detection]))[0]
+    model = MODELS[version]
+    embedding = model.embed(model.crops(image.rgb, [source.detection]))[0]
     record["largest"] = {"score": source.detection.score, "detail": source.detail}
     record["embedding"] = embedding.tolist()
     return record
@@ -118,15 +122,18 @@ def labels(root: Path = FACE_SET) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def through_pipeline(data: bytes, path: str, identity: str, source: str) -> tuple[Photo, bool]:
+def through_pipeline(
+    data: bytes, path: str, identity: str, source: str, version: str = "1.0"
+) -> tuple[Photo, bool]:
     """One image's bytes through the pipeline, cached by sha256: (the Photo, whether it was run now)."""
-    key = _pipeline_key()
+    key = _pipeline_key(version)
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / f"{hashlib.sha256(data).hexdigest()}.json"
+    suffix = "" if version == "1.0" else f"-{version}"
+    cached = CACHE / f"{hashlib.sha256(data).hexdigest()}{suffix}.json"
     record = json.loads(cached.read_text()) if cached.is_file() else {}
     ran = record.get("key") != key
     if ran:
-        record = {"key": key, **_run(data)}
+        record = {"key": key, **_run(data, version)}
         cached.write_text(json.dumps(record))
     embedding = record["embedding"]
     photo = Photo(
@@ -143,15 +150,15 @@ def through_pipeline(data: bytes, path: str, identity: str, source: str) -> tupl
     return photo, ran
 
 
-def photos(root: Path = FACE_SET, *, verbose: bool = True) -> Iterator[Photo]:
-    """Every photo of the set through the pipeline, in ``labels.csv`` order, cached."""
+def photos(root: Path = FACE_SET, *, verbose: bool = True, version: str = "1.0") -> Iterator[Photo]:
+    """Every photo of the set through the pipeline with face model ``version``, in ``labels.csv`` order, cached."""
     if not (root / "labels.csv").is_file():
         sys.exit(f"face set not found at {root} (it lives in ../shared/datasets/faces next to the repo)")
     rows = labels(root)
     computed = 0
     for row in rows:
         data = (root / row["path"]).read_bytes()
-        photo, ran = through_pipeline(data, row["path"], row["identity"], row["source_repo"])
+        photo, ran = through_pipeline(data, row["path"], row["identity"], row["source_repo"], version)
         computed += ran
         yield photo
     if verbose:

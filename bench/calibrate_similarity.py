@@ -1,6 +1,9 @@
 """Fit the cosine -> Similarity curve on the shared face set, and say how well it holds.
 
-    .venv/bin/python bench/calibrate_similarity.py [--fmr 1e-3] [--boot 2000]
+    .venv/bin/python bench/calibrate_similarity.py [--version 1.0] [--fmr 1e-3] [--boot 2000]
+
+Each face model version has its own curve (``recognito.faces.similarity.CURVES``): ``--version``
+embeds the set with that version's model and fits that version's anchors.
 
 Data: ``../shared/datasets/faces`` (147 photos of 25 people, SOURCES.md), none of which any test
 uses. Every photo goes through the real pipeline (bench/_face_set.py: CompareFaces' largest-face
@@ -263,15 +266,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fmr", type=float, default=1e-3, help="false-match rate of impostors at Similarity 80")
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap draws over identities")
+    parser.add_argument("--version", default="1.0", help="face model version (face_embedder.MODELS)")
     args = parser.parse_args()
 
     from _face_set import FACE_SET, photos
     from recognito.faces import similarity as shipped
-    from recognito_inference.face_embedder import MARGIN, model_name
+    from recognito_inference.face_embedder import MARGIN, SFACE_MODEL, model_name
 
-    everything = list(photos())
+    everything = list(photos(version=args.version))
     missing = [photo for photo in everything if photo.embedding is None]
-    print(f"embedder {model_name()}, crop margin {MARGIN}; {len(everything)} photos of "
+    embedder = f"{model_name()}, crop margin {MARGIN}" if args.version == "1.0" else SFACE_MODEL
+    print(f"face model version {args.version}, embedder {embedder}; {len(everything)} photos of "
           f"{len({p.identity for p in everything})} people; no face found in {len(missing)}"
           + "".join(f"\n  NO FACE: {p.path} ({p.width}x{p.height}): {p.error}" for p in missing))  # fmt: skip
     embedded = [photo for photo in everything if photo.embedding is not None]
@@ -282,10 +287,11 @@ def main() -> None:
     boot = IdentityBootstrap(pairs, args.boot)
     describe(pairs, embedded, boot)
 
-    current = (shipped._COSINE_AT_80, shipped._COSINE_AT_99)
-    for level in LEVELS:  # the bench's curve is the shipped one
-        assert abs(curve_cosine(level, *current) - shipped.cosine_for_similarity(level)) < 1e-9
-    rate_table(pairs, boot, *current, "CURRENT constants (in the code now)")
+    if args.version in shipped.CURVES:
+        current = (shipped.CURVES[args.version].at_80, shipped.CURVES[args.version].at_99)
+        for level in LEVELS:  # the bench's curve is the shipped one
+            assert abs(curve_cosine(level, *current) - shipped.cosine_for_similarity(level, args.version)) < 1e-9
+        rate_table(pairs, boot, *current, "CURRENT constants (in the code now)")
 
     fitted = fit_anchors(pairs, args.fmr)
     rate_table(pairs, boot, *fitted, f"FITTED (80 at FMR <= {args.fmr:g} on this set, 99 at the genuine median)")
@@ -303,7 +309,7 @@ def main() -> None:
     print(f"\n# constants to paste into recognito/faces/similarity.py ({date.today().isoformat()}, "
           f"{FACE_SET.name}: {len(embedded)} photos, {int(pairs.genuine.sum())} genuine / "
           f"{int((~pairs.genuine).sum())} impostor pairs, bench/calibrate_similarity.py)")  # fmt: skip
-    print(f"_COSINE_AT_80 = {fitted[0]:.2f}\n_COSINE_AT_99 = {fitted[1]:.2f}")
+    print(f'CURVES["{args.version}"] = Curve(at_80={fitted[0]:.2f}, at_99={fitted[1]:.2f})')
 
 
 if __name__ == "__main__":

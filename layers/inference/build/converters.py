@@ -145,6 +145,24 @@ def onnx_dynamic(src: Path, out: Path, params: dict, ctx: dict) -> dict:
     return {**notes, "ir_version": model.ir_version, "initializer_inputs_dropped": dropped}
 
 
+@converter("onnx-pruned", "onnx")
+def onnx_pruned(src: Path, out: Path, params: dict, ctx: dict) -> dict:
+    """An ONNX file whose graph lists inputs that no node reads (OpenCV Zoo's blockwise-int8 SFace
+    keeps its float weights' names as inputs; onnxruntime refuses them): drop those, then as
+    onnx-dynamic."""
+    import onnx
+
+    model = onnx.load(str(src))
+    read = {name for node in model.graph.node for name in node.input}
+    kept = [i for i in model.graph.input if i.name in read]
+    unused = len(model.graph.input) - len(kept)
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    pruned = Path(ctx["work"]) / f"{out.stem}-pruned.onnx"
+    onnx.save(model, str(pruned))
+    return {**onnx_dynamic(pruned, out, params, ctx), "unused_inputs_dropped": unused}
+
+
 @converter("copy")
 def copy(src: Path, out: Path, params: dict, ctx: dict) -> dict:
     """An ONNX file that runs as shipped (dynamic shapes, current IR): laid out unchanged, so its

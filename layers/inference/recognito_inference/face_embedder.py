@@ -13,13 +13,20 @@ The shared layer's ``recognito.faces.similarity`` maps the cosine to Rekognition
 ``Similarity``; it holds the stored embeddings' size too (``EMBEDDING_SIZE``, which must equal this
 module's: tests/test_compare_faces.py checks both against the model's output).
 
+Face model version "2.0" is SFace (OpenCV Zoo's MobileFaceNet, 128-d, blockwise int8 weights):
+chosen over FaceNet, dlib's ResNet and LightCNN by bench/face_models.py. It was trained on faces
+warped onto ArcFace's five-point template at 112x112, so its crop is that similarity warp of the
+detector's five landmarks (``aligned_crops``), fed as BGR 0..255 without normalization.
+``embed_faces(..., version=...)`` picks the model of a face model version.
+
 This module imports no ONNX Runtime until a face is embedded.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -130,6 +137,78 @@ def embed_crops(crops: np.ndarray, model: str | None = None) -> np.ndarray:
     return embeddings
 
 
-def embed_faces(rgb: np.ndarray, detections: Sequence[FaceDetection], *, model: str | None = None) -> np.ndarray:
-    """(n, 512) float32 L2-normalized embeddings of the detected faces of an RGB image, in order."""
+# SFace ("2.0"): ArcFace's five-point template of a 112x112 crop (insightface), which SFace's
+# training faces were warped onto; eyes, nose tip, mouth corners in image order (left first).
+SFACE_MODEL = "sface"
+SFACE_SIZE = 112
+SFACE_EMBEDDING_SIZE = 128
+ARCFACE_TEMPLATE = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
+)
+
+
+def _similarity_warp(points: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """3x3 least-squares similarity transform (Umeyama) taking ``points`` onto ``template``."""
+    src, dst = np.asarray(points, np.float64), np.asarray(template, np.float64)
+    src_mean, dst_mean = src.mean(0), dst.mean(0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    u, s, vt = np.linalg.svd(dst_c.T @ src_c / len(src))
+    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])  # a rotation, never a reflection
+    rotation = u @ d @ vt
+    scale = float(np.trace(np.diag(s) @ d) / src_c.var(0).sum())
+    translation = dst_mean - scale * rotation @ src_mean
+    return np.vstack([np.hstack([scale * rotation, translation[:, None]]), [0.0, 0.0, 1.0]])
+
+
+def aligned_crops(rgb: np.ndarray, detections: Sequence[FaceDetection], size: int = SFACE_SIZE) -> np.ndarray:
+    """(n, size, size, 3) uint8 RGB crops: each face's five landmarks warped onto ArcFace's template."""
+    image = Image.fromarray(np.ascontiguousarray(rgb))
+    crops = np.empty((len(detections), size, size, 3), dtype=np.uint8)
+    for i, detection in enumerate(detections):
+        forward = _similarity_warp(detection.landmarks, ARCFACE_TEMPLATE * (size / 112.0))
+        inverse = tuple(np.linalg.inv(forward)[:2].ravel())  # Pillow maps output pixels to input ones
+        crops[i] = np.asarray(image.transform((size, size), Image.AFFINE, inverse, resample=Image.BILINEAR))
+    return crops
+
+
+def embed_aligned(crops: np.ndarray, model: str = SFACE_MODEL) -> np.ndarray:
+    """(n, 128) float32 L2-normalized SFace embeddings of (n, 112, 112, 3) uint8 aligned RGB crops."""
+    embeddings = np.zeros((len(crops), SFACE_EMBEDDING_SIZE), dtype=np.float32)
+    if not len(crops):
+        return embeddings
+    from recognito_inference.sessions import get_session
+
+    session = get_session(model)
+    # BGR 0..255, NCHW, as OpenCV's blobFromImage fed it; the export takes one face a run.
+    batch = np.ascontiguousarray(crops[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
+    for i in range(len(batch)):
+        (embeddings[i],) = session.run(None, {"data": batch[i : i + 1]})[0]
+    embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    return embeddings
+
+
+@dataclass(frozen=True)
+class FaceModel:
+    """How one face model version turns detected faces into embeddings."""
+
+    crops: Callable[[np.ndarray, Sequence[FaceDetection]], np.ndarray]
+    embed: Callable[[np.ndarray], np.ndarray]
+    size: int
+
+
+# Keyed by the FaceModelVersion a collection records (recognito.faces.similarity).
+MODELS: dict[str, FaceModel] = {
+    "1.0": FaceModel(face_crops, embed_crops, EMBEDDING_SIZE),
+    "2.0": FaceModel(aligned_crops, embed_aligned, SFACE_EMBEDDING_SIZE),
+}
+
+
+def embed_faces(
+    rgb: np.ndarray, detections: Sequence[FaceDetection], *, model: str | None = None, version: str | None = None
+) -> np.ndarray:
+    """(n, d) float32 L2-normalized embeddings of the detected faces of an RGB image, in order:
+    FaceNet (``model`` picks its variant) unless ``version`` names another face model version."""
+    if version is not None and version != "1.0":
+        chosen = MODELS[version]
+        return chosen.embed(chosen.crops(rgb, detections))
     return embed_crops(face_crops(rgb, detections), model)

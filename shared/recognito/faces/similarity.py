@@ -9,6 +9,8 @@ embeddings too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 FACE_MODEL_VERSION = "facenet-20180408"
@@ -26,24 +28,48 @@ EMBEDDING_SIZE = 512
 #   high 90s, as at AWS; unrelated people (mean cosine 0.14) score about 0.01.
 _COSINE_AT_80 = 0.56
 _COSINE_AT_99 = 0.68
-_SLOPE = float(np.log(99.0 / 4.0) / (_COSINE_AT_99 - _COSINE_AT_80))
-_COSINE_AT_50 = _COSINE_AT_80 - float(np.log(4.0)) / _SLOPE
 
 
-def similarity_percent(cosine: np.ndarray | float) -> np.ndarray | float:
+@dataclass(frozen=True)
+class Curve:
+    """Similarity = 100 / (1 + exp(-slope * (cosine - at_50))): the logistic through two anchors."""
+
+    at_80: float  # the cosine that scores 80
+    at_99: float  # the cosine that scores 99
+
+    @property
+    def slope(self) -> float:
+        return float(np.log(99.0 / 4.0) / (self.at_99 - self.at_80))
+
+    @property
+    def at_50(self) -> float:
+        return self.at_80 - float(np.log(4.0)) / self.slope
+
+
+# One curve per face model version: cosines of different models mean different things.
+# "2.0" (SFace, 128-d) fitted the same way on the same set (bench/calibrate_similarity.py --version
+# 2.0, 2026-12-03; 378 genuine / 10,353 impostor pairs; ROC AUC 1.0000, 95% by people [0.9999,
+# 1.0000]): at 80 (cosine 0.36) 9 impostor pairs match, FMR 8.7e-4 (1.05e-3 out of fold) and the
+# same person misses in 3 of 378 pairs (0.8%; 0.2-2.3% Clopper-Pearson); 99 at the genuine median.
+CURVES: dict[str, Curve] = {"1.0": Curve(_COSINE_AT_80, _COSINE_AT_99), "2.0": Curve(0.36, 0.64)}
+
+
+def similarity_percent(cosine: np.ndarray | float, version: str = "1.0") -> np.ndarray | float:
     """Rekognition-style Similarity (0-100) for cosine similarities of L2-normalized embeddings."""
-    score = 100.0 / (1.0 + np.exp(-_SLOPE * (np.asarray(cosine, dtype=np.float64) - _COSINE_AT_50)))
+    curve = CURVES[version]
+    score = 100.0 / (1.0 + np.exp(-curve.slope * (np.asarray(cosine, dtype=np.float64) - curve.at_50)))
     return float(score) if np.ndim(score) == 0 else score
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+def similarity(a: np.ndarray, b: np.ndarray, version: str = "1.0") -> np.ndarray | float:
     """Similarity (0-100) of L2-normalized embeddings: two vectors give a float, a vector and an
-    (m, 512) matrix give (m,), two matrices give (n, m)."""
+    (m, d) matrix give (m,), two matrices give (n, m)."""
     cosine = np.clip(np.asarray(a, dtype=np.float32) @ np.asarray(b, dtype=np.float32).T, -1.0, 1.0)
-    return similarity_percent(cosine)
+    return similarity_percent(cosine, version)
 
 
-def cosine_for_similarity(value: float) -> float:
+def cosine_for_similarity(value: float, version: str = "1.0") -> float:
     """The cosine at which ``similarity_percent`` reaches ``value``: a search's floor."""
+    curve = CURVES[version]
     clipped = min(max(value, 1e-6), 100 - 1e-6)
-    return _COSINE_AT_50 - float(np.log(100.0 / clipped - 1.0)) / _SLOPE
+    return curve.at_50 - float(np.log(100.0 / clipped - 1.0)) / curve.slope
