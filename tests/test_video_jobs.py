@@ -327,3 +327,17 @@ def test_face_search_follows_one_person_and_matches_the_collection(video_aws, cl
         assert person["Person"]["BoundingBox"] == person["Person"]["Face"]["BoundingBox"]
     by_index = ok("GetFaceSearch", {"JobId": job, "SortBy": "INDEX", "MaxResults": 2})
     assert len(by_index["Persons"]) == 2 and by_index["NextToken"]
+
+
+def test_person_tracking_keeps_one_index_for_the_man(video_aws):
+    job = ok("StartPersonTracking", {"Video": video("joined.mp4")})["JobId"]
+    body = finished("GetPersonTracking", job)
+    assert body["JobStatus"] == "SUCCEEDED", body
+    join_ms = JOIN_FRAME * 1000 // RATE
+    persons = body["Persons"]
+    talking = sorted({p["Timestamp"] for p in persons if p["Timestamp"] < join_ms})
+    assert talking == list(range(0, join_ms, 200)), talking  # 5 a second, the man in every one
+    assert {p["Person"]["Index"] for p in persons if p["Timestamp"] < join_ms} == {0}
+    assert all(p["Timestamp"] < join_ms for p in persons), "a person in the cartoon"
+    box = persons[0]["Person"]["BoundingBox"]
+    assert box["Height"] > 0.5 and 0.2 < box["Left"] + box["Width"] / 2 < 0.8

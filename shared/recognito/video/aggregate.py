@@ -34,7 +34,7 @@ def finish_job(event: dict[str, Any]) -> dict[str, Any]:
     else:  # per-frame findings: by timestamp, each frame's in its pipeline's order
         items = sorted((item for part in parts for item in part["Items"]), key=lambda item: item["Timestamp"])
         found = {"Items": items, "ModelVersion": next((part["ModelVersion"] for part in parts), None)}
-        if record.api == "StartFaceSearch":
+        if record.api in ("StartFaceSearch", "StartPersonTracking"):
             number_persons(items, 2 * 1000 / jobs.SAMPLES_PER_SECOND[record.api])
     jobs.save_results(record, found)
     jobs.complete(record, "SUCCEEDED")

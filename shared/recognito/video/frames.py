@@ -109,12 +109,33 @@ def _face_search(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+PERSON_MIN_CONFIDENCE = 50.0
+
+
+def _persons(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The people DetectLabels' object detector finds (its Person instances at 50 or more); the
+    Index is the finish step's tracking."""
+    from recognito_inference.object_detector import detect_objects
+
+    from recognito.analysis.labels import DETECTOR_MIN_SCORE, detector_confidence, taxonomy
+    from recognito.boxes import bounding_box
+
+    image = decode_image(jpeg)
+    names = taxonomy().coco_labels
+    return [
+        {"Person": {"BoundingBox": bounding_box(d.box, image.width, image.height)}}
+        for d in detect_objects(image.rgb, min_score=DETECTOR_MIN_SCORE)
+        if names[d.class_id] == "Person" and detector_confidence(d.score) >= PERSON_MIN_CONFIDENCE
+    ]
+
+
 ANALYSES: dict[str, Callable[[bytes, dict[str, Any]], list[dict[str, Any]]]] = {
     "StartLabelDetection": _labels,
     "StartFaceDetection": _faces,
     "StartContentModeration": _moderation,
     "StartTextDetection": _text,
     "StartFaceSearch": _face_search,
+    "StartPersonTracking": _persons,
 }
 
 

@@ -38,6 +38,7 @@ SAMPLES_PER_SECOND = {
     "StartContentModeration": 2.0,
     "StartTextDetection": 1.0,
     "StartFaceSearch": 2.0,
+    "StartPersonTracking": 5.0,
 }
 """Frames analysed per second of video; segment detection looks at every frame."""
 MAX_VIDEO_BYTES = 10 * 1024**3

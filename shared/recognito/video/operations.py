@@ -21,6 +21,7 @@ def _collection_exists(request: dict[str, Any]) -> None:
 
 
 start_face_search = jobs.starter("StartFaceSearch", _collection_exists)
+start_person_tracking = jobs.starter("StartPersonTracking")
 
 
 def _named_items(member: str, api: str) -> Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]:
@@ -110,12 +111,19 @@ def get_segment_detection(request: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def get_face_search(request: dict[str, Any]) -> dict[str, Any]:
-    def persons(found: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
-        if request.get("SortBy") == "INDEX":
-            return sorted(found["Items"], key=lambda i: (i["Person"]["Index"], i["Timestamp"]))
-        return sorted(found["Items"], key=lambda i: (i["Timestamp"], i["Person"]["Index"]))
+def _persons(found: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+    if request.get("SortBy") == "INDEX":
+        return sorted(found["Items"], key=lambda i: (i["Person"]["Index"], i["Timestamp"]))
+    return sorted(found["Items"], key=lambda i: (i["Timestamp"], i["Person"]["Index"]))
 
-    response, _, _ = jobs.get_job("StartFaceSearch", request, persons, "Persons")
+
+def get_face_search(request: dict[str, Any]) -> dict[str, Any]:
+    response, _, _ = jobs.get_job("StartFaceSearch", request, _persons, "Persons")
+    response.setdefault("Persons", [])
+    return response
+
+
+def get_person_tracking(request: dict[str, Any]) -> dict[str, Any]:
+    response, _, _ = jobs.get_job("StartPersonTracking", request, _persons, "Persons")
     response.setdefault("Persons", [])
     return response
