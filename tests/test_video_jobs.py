@@ -341,3 +341,27 @@ def test_person_tracking_keeps_one_index_for_the_man(video_aws):
     assert all(p["Timestamp"] < join_ms for p in persons), "a person in the cartoon"
     box = persons[0]["Person"]["BoundingBox"]
     assert box["Height"] > 0.5 and 0.2 < box["Left"] + box["Width"] / 2 < 0.8
+
+
+def test_celebrity_recognition_finds_the_gallery_face(video_aws, clips):
+    """The driver, added to the operator's gallery from a frame of the clip, is recognized while
+    he is on screen (2 samples a second) and nowhere in the cartoon."""
+    import io
+
+    import av
+    from recognito.celebrities import add_celebrity
+
+    with av.open(str(clips["joined"])) as container:
+        frame = next(f for i, f in enumerate(container.decode(video=0)) if i == 30).to_image()
+    jpeg = io.BytesIO()
+    frame.save(jpeg, "JPEG", quality=95)
+    driver = add_celebrity("The Driver", [jpeg.getvalue()], ["example.com/driver"], "Male")
+    job = ok("StartCelebrityRecognition", {"Video": video("joined.mp4")})["JobId"]
+    body = finished("GetCelebrityRecognition", job)
+    assert body["JobStatus"] == "SUCCEEDED", body
+    seen = [(c["Timestamp"], c["Celebrity"]["Id"]) for c in body["Celebrities"]]
+    assert seen == [(0, driver), (520, driver), (1000, driver), (1520, driver)], seen
+    celebrity = body["Celebrities"][0]["Celebrity"]
+    assert celebrity["Name"] == "The Driver" and celebrity["Urls"] == ["example.com/driver"]
+    assert celebrity["KnownGender"] == {"Type": "Male"} and celebrity["Confidence"] >= 80
+    assert celebrity["BoundingBox"] == celebrity["Face"]["BoundingBox"]

@@ -109,6 +109,24 @@ def _face_search(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _celebrities(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """RecognizeCelebrities on the frame, each recognized face as a CelebrityDetail."""
+    from recognito.celebrities import recognize_celebrities
+
+    found = recognize_celebrities({"Image": {"Bytes": jpeg}})["CelebrityFaces"]
+    return [
+        {
+            "Celebrity": {
+                **{key: value for key, value in face.items() if key not in ("Face", "MatchConfidence")},
+                "Confidence": face["MatchConfidence"],
+                "BoundingBox": face["Face"]["BoundingBox"],
+                "Face": face["Face"],
+            }
+        }
+        for face in found
+    ]
+
+
 PERSON_MIN_CONFIDENCE = 50.0
 
 
@@ -136,6 +154,7 @@ ANALYSES: dict[str, Callable[[bytes, dict[str, Any]], list[dict[str, Any]]]] = {
     "StartTextDetection": _text,
     "StartFaceSearch": _face_search,
     "StartPersonTracking": _persons,
+    "StartCelebrityRecognition": _celebrities,
 }
 
 

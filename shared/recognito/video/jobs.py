@@ -39,6 +39,7 @@ SAMPLES_PER_SECOND = {
     "StartTextDetection": 1.0,
     "StartFaceSearch": 2.0,
     "StartPersonTracking": 5.0,
+    "StartCelebrityRecognition": 2.0,
 }
 """Frames analysed per second of video; segment detection looks at every frame."""
 MAX_VIDEO_BYTES = 10 * 1024**3

@@ -22,6 +22,7 @@ def _collection_exists(request: dict[str, Any]) -> None:
 
 start_face_search = jobs.starter("StartFaceSearch", _collection_exists)
 start_person_tracking = jobs.starter("StartPersonTracking")
+start_celebrity_recognition = jobs.starter("StartCelebrityRecognition")
 
 
 def _named_items(member: str, api: str) -> Callable[[list[dict[str, Any]], dict[str, Any]], list[dict[str, Any]]]:
@@ -126,4 +127,15 @@ def get_face_search(request: dict[str, Any]) -> dict[str, Any]:
 def get_person_tracking(request: dict[str, Any]) -> dict[str, Any]:
     response, _, _ = jobs.get_job("StartPersonTracking", request, _persons, "Persons")
     response.setdefault("Persons", [])
+    return response
+
+
+def get_celebrity_recognition(request: dict[str, Any]) -> dict[str, Any]:
+    def celebrities(found: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+        if request.get("SortBy") == "ID":
+            return sorted(found["Items"], key=lambda i: (i["Celebrity"]["Id"], i["Timestamp"]))
+        return sorted(found["Items"], key=lambda i: (i["Timestamp"], i["Celebrity"]["Id"]))
+
+    response, _, _ = jobs.get_job("StartCelebrityRecognition", request, celebrities, "Celebrities")
+    response.setdefault("Celebrities", [])
     return response
