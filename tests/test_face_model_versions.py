@@ -72,3 +72,43 @@ def test_same_person_matches_and_different_people_do_not() -> None:
         assert float(np.max(similarity(vector, np.stack(obama), "2.0"))) < min(80.0, lowest_genuine)
     assert similarity(others[0], others[1], "2.0") < 80
     assert similarity(others[1], others[2], "2.0") < 80
+
+
+def test_version_names_fit_botocores_pattern() -> None:
+    import re
+
+    import botocore.session
+    from recognito.faces.similarity import CURVES, FACE_MODEL_VERSION
+    from recognito_inference.face_embedder import MODELS
+
+    shape = botocore.session.get_session().get_service_model("rekognition").shape_for("IndexFacesModelVersion")
+    pattern = shape.metadata["pattern"]
+    assert set(CURVES) == set(MODELS) and FACE_MODEL_VERSION in MODELS
+    for version in MODELS:
+        assert re.fullmatch(pattern, version), version
+
+
+@pytest.mark.usefixtures("aws")
+def test_collection_stored_with_the_old_version_name_keeps_working() -> None:
+    """A collection an earlier release created (FaceModelVersion "facenet-20180408") reads as
+    "1.0", takes new faces of its model and finds them: IndexFaces, SearchFacesByImage, ListFaces."""
+    import base64
+    from datetime import UTC, datetime
+
+    from conftest import call
+    from recognito.storage.tables import CollectionRecord
+
+    needs_models("centerface", "facenet-int8")
+    CollectionRecord("older", created=datetime.now(UTC), face_model_version="facenet-20180408").save()
+    assert call("DescribeCollection", {"CollectionId": "older"})[1]["FaceModelVersion"] == "1.0"
+    obama = {"Bytes": base64.b64encode(photo_bytes("obama.jpg")).decode()}
+    status, indexed = call("IndexFaces", {"CollectionId": "older", "Image": obama, "ExternalImageId": "obama"})
+    assert status == 200, indexed
+    assert indexed["FaceModelVersion"] == "1.0"
+    other = {"Bytes": base64.b64encode(photo_bytes("obama2.jpg")).decode()}
+    status, found = call("SearchFacesByImage", {"CollectionId": "older", "Image": other})
+    assert status == 200, found
+    assert [match["Face"]["ExternalImageId"] for match in found["FaceMatches"]] == ["obama"]
+    assert found["FaceModelVersion"] == "1.0"
+    listed = call("ListFaces", {"CollectionId": "older"})[1]
+    assert [face["IndexFacesModelVersion"] for face in listed["Faces"]] == ["1.0"]

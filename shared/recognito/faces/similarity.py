@@ -13,8 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FACE_MODEL_VERSION = "facenet-20180408"
+# Numeric, as AWS names them ("7.0"): botocore's IndexFacesModelVersion has pattern [0-9\.]+.
+# "1.0" is FaceNet 20180408-102900 (512-d), "2.0" SFace (128-d, not yet the default).
+FACE_MODEL_VERSION = "1.0"
 EMBEDDING_SIZE = 512
+
+# Names stored by earlier releases, read as the version they were (recognito.storage.tables).
+LEGACY_VERSIONS = {"facenet-20180408": "1.0"}
+
+
+def known_version(stored: str) -> str:
+    """The face model version a stored name stands for."""
+    return LEGACY_VERSIONS.get(stored, stored)
 
 # Similarity = 100 / (1 + exp(-_SLOPE * (cosine - _COSINE_AT_50))), a logistic curve through two
 # anchors fitted by bench/calibrate_similarity.py on 2026-12-03, on ../shared/datasets/faces (147

@@ -28,6 +28,16 @@ def _meta(table: str) -> type:
     )
 
 
+class FaceModelVersionAttribute(UnicodeAttribute):
+    """A face model version, read back under its current name: collections and faces stored as
+    ``facenet-20180408`` by earlier releases read as "1.0" (the same model), so they keep working."""
+
+    def deserialize(self, value: str) -> str:
+        from recognito.faces.similarity import known_version
+
+        return known_version(super().deserialize(value))
+
+
 class CollectionRecord(Model):
     """A face collection. Counts are kept exact by atomic updates from the face and user writes."""
 
@@ -35,7 +45,7 @@ class CollectionRecord(Model):
 
     collection_id = UnicodeAttribute(hash_key=True)
     created = UTCDateTimeAttribute()
-    face_model_version = UnicodeAttribute()
+    face_model_version = FaceModelVersionAttribute()
     face_count = NumberAttribute(default=0)
     user_count = NumberAttribute(default=0)
     # The collection's change counter: every face write takes the next numbers in the same
@@ -69,7 +79,7 @@ class FaceRecord(Model):
     bounding_box = MapAttribute(null=True)
     confidence = NumberAttribute(null=True)
     user_id = UnicodeAttribute(null=True)
-    model_version = UnicodeAttribute(null=True)
+    model_version = FaceModelVersionAttribute(null=True)
     # float16, 512 values: 1 KB a face.
     embedding = BinaryAttribute(null=True, legacy_encoding=False)
     by_seq = FacesBySeq()
