@@ -230,6 +230,12 @@ def test_no_person_in_a_photo_without_people(models: None) -> None:
         "PersonsWithoutRequiredEquipment": [],
         "PersonsIndeterminate": [],
     }
+    # The same cup beside the astronaut: her, and only her, on the right half.
+    coffee, astronaut = rgb("coffee"), rgb("astronaut")
+    height = min(coffee.shape[0], astronaut.shape[0])
+    both = np.concatenate([coffee[:height], astronaut[:height]], axis=1)
+    (person,) = run(both)["Persons"]
+    assert person["BoundingBox"]["Left"] > coffee.shape[1] / both.shape[1] - 0.05
 
 
 def test_summary_rules() -> None:
