@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from recognito.errors import InvalidParameterException, VideoTooLargeException
@@ -29,16 +26,48 @@ models look at 416 px and less, and the face detector then runs one pass instead
 DEFAULT_SAMPLE_MAX_SIDE = 960
 
 
-def video_path(job_id: str, s3_object: dict[str, Any]) -> str:
-    """The job's video in /tmp, downloaded once per container."""
-    path = Path(tempfile.gettempdir()) / "recognito-video" / job_id
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        extra = {"VersionId": s3_object["Version"]} if s3_object.get("Version") else None
-        partial = path.with_suffix(".part")
-        jobs.client("s3").download_file(s3_object["Bucket"], s3_object["Name"], str(partial), ExtraArgs=extra)
-        os.replace(partial, path)
-    return str(path)
+class S3Video(io.RawIOBase):
+    """The job's video read straight from S3 with ranged GETs, for PyAV: a range's worker reads
+    the container index and its own stretch of the file, never the whole video (up to 10 GB,
+    more than a Lambda's /tmp). Wrapped in a BufferedReader of ``READ_BLOCK`` bytes."""
+
+    def __init__(self, s3_object: dict[str, Any]) -> None:
+        self._params = {"Bucket": s3_object["Bucket"], "Key": s3_object["Name"]}
+        if s3_object.get("Version"):
+            self._params["VersionId"] = s3_object["Version"]
+        self._size = int(jobs.client("s3").head_object(**self._params)["ContentLength"])
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        if self._position >= self._size or not len(buffer):
+            return 0
+        last = min(self._size, self._position + len(buffer)) - 1
+        body = jobs.client("s3").get_object(Range=f"bytes={self._position}-{last}", **self._params)["Body"]
+        data = body.read()
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+READ_BLOCK = 8 * 1024 * 1024
+
+
+def open_video(s3_object: dict[str, Any]) -> io.BufferedReader:
+    return io.BufferedReader(S3Video(s3_object), buffer_size=READ_BLOCK)
 
 
 def probe_video(event: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +76,8 @@ def probe_video(event: dict[str, Any]) -> dict[str, Any]:
     if record.status != "IN_PROGRESS":  # ended already (an execution replayed after a restart): no work
         return {"JobId": record.job_id, "Api": record.api, "Ranges": []}
     request = jobs.job_request(record)
-    found = media.probe(video_path(record.job_id, request["Video"]["S3Object"]))
+    with open_video(request["Video"]["S3Object"]) as source:
+        found = media.probe(source)
     if found.duration_millis > media.MAX_DURATION_MILLIS:
         raise VideoTooLargeException("Video duration exceeds the maximum of 6 hours")
     record.video_metadata = json.dumps({"Video": found.video, "Audio": found.audio, "Frames": found.frame_count})
@@ -72,23 +102,25 @@ def decode_range(event: dict[str, Any]) -> dict[str, Any]:
     record = jobs.load(event["JobId"])
     request = jobs.job_request(record)
     metadata = json.loads(record.video_metadata)["Video"]
-    path = video_path(record.job_id, request["Video"]["S3Object"])
     rate = Fraction(metadata["FrameRate"]).limit_denominator(1001)
     first, end, index = int(event["First"]), int(event["End"]), int(event["Index"])
-    if record.api == "StartSegmentDetection":
-        body = json.dumps(_scan(path, rate, first, end, request, metadata["ColorRange"])).encode()
-        key = f"jobs/{record.job_id}/parts/{index:06d}.json"
-    elif record.api in jobs.SAMPLES_PER_SECOND:
-        max_side = SAMPLE_MAX_SIDE.get(record.api, DEFAULT_SAMPLE_MAX_SIDE)
-        body = _sample(path, rate, first, end, jobs.SAMPLES_PER_SECOND[record.api], max_side)
-        key = f"jobs/{record.job_id}/frames/{index:06d}.zip"
-    else:
-        raise InvalidParameterException(f"{record.api} is not a video analysis")
+    with open_video(request["Video"]["S3Object"]) as source:
+        if record.api == "StartSegmentDetection":
+            body = json.dumps(_scan(source, rate, first, end, request, metadata["ColorRange"])).encode()
+            key = f"jobs/{record.job_id}/parts/{index:06d}.json"
+        elif record.api in jobs.SAMPLES_PER_SECOND:
+            max_side = SAMPLE_MAX_SIDE.get(record.api, DEFAULT_SAMPLE_MAX_SIDE)
+            body = _sample(source, rate, first, end, jobs.SAMPLES_PER_SECOND[record.api], max_side)
+            key = f"jobs/{record.job_id}/frames/{index:06d}.zip"
+        else:
+            raise InvalidParameterException(f"{record.api} is not a video analysis")
     jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=body)
     return {"JobId": record.job_id, "Api": record.api, "Index": index, "Key": key}
 
 
-def _scan(path: str, rate: Fraction, first: int, end: int, request: dict[str, Any], color_range: str) -> dict[str, Any]:
+def _scan(
+    source: media.Source, rate: Fraction, first: int, end: int, request: dict[str, Any], color_range: str
+) -> dict[str, Any]:
     black = ((request.get("Filters") or {}).get("TechnicalCueFilter") or {}).get("BlackFrame") or {}
     threshold = black.get("MaxPixelThreshold", segments.DEFAULT_MAX_PIXEL_THRESHOLD)
     coverage = black.get("MinCoveragePercentage", segments.DEFAULT_MIN_COVERAGE)
@@ -96,7 +128,7 @@ def _scan(path: str, rate: Fraction, first: int, end: int, request: dict[str, An
     scan = segments.RangeScan()
     previous = None
     # One frame of warm-up: a cut on this range's first frame is this range's to find.
-    for frame in media.frames(path, rate, first, end, warmup=1):
+    for frame in media.frames(source, rate, first, end, warmup=1):
         luma = frame.luma()
         thumb = frame.thumbnail(segments.BLOCK)
         if frame.number >= first:
@@ -106,12 +138,12 @@ def _scan(path: str, rate: Fraction, first: int, end: int, request: dict[str, An
     return scan.to_json()
 
 
-def _sample(path: str, rate: Fraction, first: int, end: int, per_second: float, max_side: int) -> bytes:
+def _sample(source: media.Source, rate: Fraction, first: int, end: int, per_second: float, max_side: int) -> bytes:
     """The sampled frames as ``<timestamp ms>.jpg`` entries of one zip."""
     wanted = media.sample_numbers(rate, first, end, per_second)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for frame in media.frames(path, rate, first, end):
+        for frame in media.frames(source, rate, first, end):
             if frame.number in wanted:
                 jpeg = io.BytesIO()
                 frame.sample_image(max_side).save(jpeg, "JPEG", quality=JPEG_QUALITY)

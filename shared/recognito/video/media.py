@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
@@ -19,6 +19,8 @@ from PIL import Image
 from recognito.errors import InvalidParameterException
 from recognito.video.jobs import UNSUPPORTED_MESSAGE
 
+Source = str | BinaryIO
+"""A path, or a seekable binary file (the worker's ranged reader of the S3 object)."""
 SUPPORTED_FORMATS = frozenset({"mov", "mp4"})  # FFmpeg's demuxer "mov,mp4,m4a,3gp,3g2,mj2"
 SUPPORTED_CODECS = frozenset({"h264"})
 MAX_DURATION_MILLIS = 6 * 3600 * 1000
@@ -41,10 +43,10 @@ class Probe:
         return int(round(self.duration_millis * self.frame_rate / 1000))
 
 
-def probe(path: str) -> Probe:
+def probe(source: Source) -> Probe:
     """The file's metadata; ``InvalidParameterException`` unless it is MP4/MOV with H.264 video."""
     try:
-        container = av.open(path)
+        container = av.open(source)
     except av.FFmpegError:
         raise InvalidParameterException(UNSUPPORTED_MESSAGE) from None
     with container:
@@ -111,11 +113,11 @@ class Frame:
         return self.frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_image()
 
 
-def frames(path: str, rate: Fraction, first: int, end: int, *, warmup: int = 0) -> Iterator[Frame]:
+def frames(source: Source, rate: Fraction, first: int, end: int, *, warmup: int = 0) -> Iterator[Frame]:
     """Frames ``first - warmup`` .. ``end - 1`` (numbers at ``rate``), decoded from the keyframe
     before them. ``warmup`` frames let a caller see the frame before its range (a cut on the border)."""
     start = max(0, first - warmup)
-    with av.open(path) as container:
+    with av.open(source) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         if start > 0:
