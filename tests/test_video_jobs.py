@@ -365,3 +365,14 @@ def test_celebrity_recognition_finds_the_gallery_face(video_aws, clips):
     assert celebrity["Name"] == "The Driver" and celebrity["Urls"] == ["example.com/driver"]
     assert celebrity["KnownGender"] == {"Type": "Male"} and celebrity["Confidence"] >= 80
     assert celebrity["BoundingBox"] == celebrity["Face"]["BoundingBox"]
+
+
+def test_smpte_timecodes_drop_frames_at_29_97_and_59_94():
+    """SMPTE 12M drop-frame: labels 0-1 (0-3 at 59.94) skipped each minute except every tenth."""
+    from recognito.video.segments import smpte
+
+    ntsc, double = 30000 / 1001, 60000 / 1001
+    assert smpte(1799, ntsc) == "00:00:59;29" and smpte(1800, ntsc) == "00:01:00;02"
+    assert smpte(17982, ntsc) == "00:10:00;00" and smpte(107892, ntsc) == "01:00:00;00"
+    assert smpte(3600, double) == "00:01:00;04"
+    assert smpte(25 * 3661 + 3, 25.0) == "01:01:01:03"
