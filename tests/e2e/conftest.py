@@ -144,3 +144,9 @@ def s3(endpoint: Endpoint) -> Any:
 @pytest.fixture(scope="session")
 def dynamodb(endpoint: Endpoint) -> Any:
     return _client("dynamodb", endpoint)
+
+
+@pytest.fixture(scope="session")
+def aws_client(endpoint: Endpoint) -> Any:
+    """A stock boto3 client of any service, pointed at the endpoint: ``aws_client("sns")``."""
+    return lambda service: _client(service, endpoint)

@@ -7,23 +7,12 @@ from __future__ import annotations
 import json
 import time
 
-import boto3
 import pytest
 from video_clips import JOIN_FRAME, joined_clip
 
 pytestmark = pytest.mark.e2e
 
 WAIT_SECONDS = 120
-
-
-def _client(service: str, endpoint):
-    return boto3.client(
-        service,
-        endpoint_url=endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +24,8 @@ def clip_in_s3(endpoint, s3, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def channel(endpoint):
-    sns, sqs, iam = (_client(name, endpoint) for name in ("sns", "sqs", "iam"))
+def channel(aws_client):
+    sns, sqs, iam = (aws_client(name) for name in ("sns", "sqs", "iam"))
     topic = sns.create_topic(Name="AmazonRekognition-e2e")["TopicArn"]
     queue = sqs.create_queue(QueueName="rekognition-e2e")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
