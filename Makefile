@@ -47,9 +47,9 @@ lint: $(BIN)/.installed
 test: setup lint $(SAM_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## unit: the fast tests only (no models, no subprocess endpoint, no sam build)
+## unit: the fast tests only (no models, no subprocess endpoint, no sam build), on every core
 unit: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not models and not e2e and not package" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not models and not e2e and not package" -n auto $(PYTEST_ARGS)
 
 ## bench: latency, memory and accuracy figures (prints numbers; not a test)
 bench: setup

@@ -14,7 +14,7 @@ from PIL import Image
 from recognito.celebrities import add_celebrity
 from skimage import data
 
-pytestmark = pytest.mark.usefixtures("aws")
+pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.models]
 
 
 def image(raw: bytes) -> dict:

@@ -20,6 +20,7 @@ from ppe_scenes import add_gloves, add_hard_hat, add_mask, gloves_on, hard_hats_
 from recognito.analysis.ppe import detect_protective_equipment, summarize
 from recognito.errors import ImageTooLargeException, InvalidImageFormatException, InvalidParameterException
 
+pytestmark = pytest.mark.models
 MODELS = ("movenet-multipose", "face-mask", "efficientnet-lite2")
 ALL_TYPES = ["FACE_COVER", "HEAD_COVER", "HAND_COVER"]
 

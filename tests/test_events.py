@@ -25,7 +25,10 @@ def _unit(seed: int) -> np.ndarray:
 # API Gateway requests; the SQS (s3_upload) and scheduled (refresh_index_snapshots) events are
 # invoked in tests/test_uploads.py and tests/test_snapshots.py.
 API_FUNCTIONS = {fn.code: fn for fn in registry().functions.values() if fn.kind in ("operation", "router")}
-API_EVENT_FILES = [EVENTS / f"{code}.json" for code in sorted(API_FUNCTIONS)]
+API_EVENT_FILES = [
+    pytest.param(EVENTS / f"{code}.json", marks=[pytest.mark.models] if API_FUNCTIONS[code].models else [])
+    for code in sorted(API_FUNCTIONS)
+]
 
 
 @pytest.mark.usefixtures("aws")

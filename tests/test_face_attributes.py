@@ -16,6 +16,7 @@ import pytest
 from models_available import needs_models
 from PIL import Image, ImageDraw
 
+pytestmark = pytest.mark.models
 MODELS = ("centerface", "facemesh", "iris", "emotion", "age-gender")
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from models_available import needs_models
 from PIL import Image
 from recognito.images import DEFAULT_LIMITS, ImageLimits, decode_image
@@ -73,6 +74,7 @@ def test_a_flat_10000_pixel_png_costs_a_fraction_of_its_rgb_size():
     assert result["grown_mb"] < 400  # the full decode at 10,000 x 10,000 took 1,050 MB
 
 
+@pytest.mark.models
 def test_faces_are_found_where_they_were_in_a_downscaled_photo():
     needs_models("centerface")
     from recognito.faces.detect import detect_faces

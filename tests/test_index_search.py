@@ -17,7 +17,7 @@ from models_available import needs_models
 from PIL import Image, ImageFilter
 from skimage import data
 
-pytestmark = pytest.mark.usefixtures("aws")
+pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.models]
 
 
 def jpeg(rgb: np.ndarray) -> bytes:

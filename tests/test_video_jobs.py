@@ -15,6 +15,9 @@ from conftest import call
 from moto import mock_aws
 from video_clips import BLACK_FRAMES, DARK_FRAMES, JOIN_FRAME, LENGTH, RATE, joined_clip, street_clip
 
+# Most analyses run the image models on decoded frames: `make test`, not `make unit`.
+pytestmark = pytest.mark.models
+
 BUCKET = "videos"
 BOTH = ["SHOT", "TECHNICAL_CUE"]
 
