@@ -65,24 +65,24 @@ def _request_metadata(request: dict[str, Any]) -> dict[str, str]:
     return {"SortBy": request.get("SortBy") or "TIMESTAMP", "AggregateBy": request.get("AggregateBy") or "TIMESTAMPS"}
 
 
-def get_label_detection(request: dict[str, Any]) -> dict[str, Any]:
-    items = _named_items("Label", "StartLabelDetection")
-    response, _, found = jobs.get_job("StartLabelDetection", request, items, "Labels")
-    response.setdefault("Labels", [])
+def _get_named_detections(request: dict[str, Any], api: str, item: str, member: str, version: str) -> dict[str, Any]:
+    """A Get* of named items (labels, moderation labels) with its model version and request metadata."""
+    response, _, found = jobs.get_job(api, request, _named_items(item, api), member)
+    response.setdefault(member, [])
     if found is not None:
-        response["LabelModelVersion"] = found["ModelVersion"]
+        response[version] = found["ModelVersion"]
     response["GetRequestMetadata"] = _request_metadata(request)
     return response
+
+
+def get_label_detection(request: dict[str, Any]) -> dict[str, Any]:
+    return _get_named_detections(request, "StartLabelDetection", "Label", "Labels", "LabelModelVersion")
 
 
 def get_content_moderation(request: dict[str, Any]) -> dict[str, Any]:
-    items = _named_items("ModerationLabel", "StartContentModeration")
-    response, _, found = jobs.get_job("StartContentModeration", request, items, "ModerationLabels")
-    response.setdefault("ModerationLabels", [])
-    if found is not None:
-        response["ModerationModelVersion"] = found["ModelVersion"]
-    response["GetRequestMetadata"] = _request_metadata(request)
-    return response
+    return _get_named_detections(
+        request, "StartContentModeration", "ModerationLabel", "ModerationLabels", "ModerationModelVersion"
+    )
 
 
 def get_text_detection(request: dict[str, Any]) -> dict[str, Any]:
