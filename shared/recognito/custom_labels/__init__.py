@@ -1,0 +1,1 @@
+"""Rekognition Custom Labels: projects, datasets, project versions (training, serving), policies."""
