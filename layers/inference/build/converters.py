@@ -617,20 +617,38 @@ def torch_efficientnet_lite(src: Path, out: Path, params: dict, ctx: dict) -> di
     model = EfficientNet.from_pretrained(params["arch"], weights_path=str(src))
     model.eval()
     size = EfficientNet.get_image_size(params["arch"])  # static "same" padding: fixed H and W
+
+    class WithFeatures(torch.nn.Module):
+        """The classifier plus what it classifies from: the head's feature map (N x 1280 x h x w)
+        and its spatial mean (N x 1280), the backbone custom labels train their heads on."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = model
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            fmap = self.net.extract_features(x)
+            pooled = fmap.mean(dim=(2, 3))
+            return self.net._fc(pooled), pooled, fmap  # _dropout is the identity in eval mode
+
+    wrapped = WithFeatures().eval()
+    names = ["logits", "features", "feature_map"]
     x = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (2, 3, size, size)).astype(np.float32))
     torch.onnx.export(
-        model,
+        wrapped,
         (x[:1],),
         str(out),
         input_names=["input"],
-        output_names=["logits"],
-        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+        output_names=names,
+        dynamic_axes={"input": {0: "N"}, **{n: {0: "N"} for n in names}},
         opset_version=params.get("opset", 13),
         dynamo=False,
     )
     with torch.no_grad():
-        y = model(x).numpy()
-    np.savez(ctx["reference"], **{"in:input": x.numpy(), "out:logits": y})
+        ys = wrapped(x)
+        assert float((ys[0] - model(x)).abs().max()) < 1e-5, "the wrapped logits differ from the classifier's"
+    outputs = {f"out:{n}": y.numpy() for n, y in zip(names, ys, strict=True)}
+    np.savez(ctx["reference"], **{"in:input": x.numpy(), **outputs})
     import onnx
 
     onnx_model = onnx.load(str(out))
