@@ -184,6 +184,97 @@ class VideoJobRecord(Model):
     by_running = RunningVideoJobs()
 
 
+class CustomLabelsRecord(Model):
+    """One item of the custom labels table: a project and what belongs to it share the project's
+    partition (``project`` = its name), told apart by ``item``: "project", "dataset#TRAIN",
+    "version#<name>", "policy#<name>"; so one query reads a project whole (recognito.custom_labels).
+    The subclasses below are the item kinds; each reads only its own ``item`` prefix."""
+
+    Meta = _meta("custom-labels")
+
+    project = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)
+    arn = UnicodeAttribute()
+    created = UTCDateTimeAttribute()
+    tags = MapAttribute(default=dict)
+
+
+class ProjectRecord(CustomLabelsRecord):
+    """A custom labels project (item "project")."""
+
+    Meta = _meta("custom-labels")
+
+    feature = UnicodeAttribute()  # CUSTOM_LABELS or CONTENT_MODERATION
+    auto_update = UnicodeAttribute(null=True)  # ENABLED or DISABLED (adapters only)
+
+
+class DatasetRecord(CustomLabelsRecord):
+    """A project's TRAIN or TEST dataset (item "dataset#TRAIN"); its lines are DatasetEntryRecords."""
+
+    Meta = _meta("custom-labels")
+
+    status = UnicodeAttribute()
+    status_message = UnicodeAttribute(null=True)
+    status_message_code = UnicodeAttribute(null=True)  # SUCCESS, SERVICE_ERROR or CLIENT_ERROR
+    updated = UTCDateTimeAttribute()
+    stats = MapAttribute(default=dict)  # DatasetStats: LabeledEntries, TotalEntries, TotalLabels, ErrorEntries
+
+
+class ProjectVersionRecord(CustomLabelsRecord):
+    """A model version (item "version#<name>"): the request that trains it, its state, its results.
+
+    The result documents (evaluation, data results, manifest summary) are JSON as the API returns them.
+    """
+
+    Meta = _meta("custom-labels")
+
+    project_arn = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_message = UnicodeAttribute(null=True)
+    feature = UnicodeAttribute()
+    feature_config = UnicodeAttribute(null=True)  # JSON
+    output_config = MapAttribute()
+    train_dataset_arn = UnicodeAttribute()
+    test_dataset_arn = UnicodeAttribute(null=True)  # None: an automatic split of the training data
+    description = UnicodeAttribute(null=True)
+    kms_key_id = UnicodeAttribute(null=True)
+    source_version_arn = UnicodeAttribute(null=True)  # a copy's source
+    model_artifact = UnicodeAttribute(null=True)  # s3://bucket/key
+    min_inference_units = NumberAttribute(null=True)
+    max_inference_units = NumberAttribute(null=True)
+    evaluation = UnicodeAttribute(null=True)
+    training_result = UnicodeAttribute(null=True)
+    testing_result = UnicodeAttribute(null=True)
+    manifest_summary = UnicodeAttribute(null=True)
+    billable_seconds = NumberAttribute(null=True)
+    training_end = UTCDateTimeAttribute(null=True)
+
+
+class ProjectPolicyRecord(CustomLabelsRecord):
+    """A project's resource policy (item "policy#<name>"), replaced only by its current revision id."""
+
+    Meta = _meta("custom-labels")
+
+    project_arn = UnicodeAttribute()
+    revision_id = UnicodeAttribute()
+    document = UnicodeAttribute()
+    updated = UTCDateTimeAttribute()
+
+
+class DatasetEntryRecord(Model):
+    """One manifest line of a dataset, keyed by its ``source-ref`` (lines are replaced by it; a line
+    without a usable one is keyed by its text's digest). Labels and errors are parsed once, at write."""
+
+    Meta = _meta("dataset-entries")
+
+    dataset_arn = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)
+    line = UnicodeAttribute()
+    labels = ListAttribute(of=UnicodeAttribute, default=list)
+    box_labels = ListAttribute(of=UnicodeAttribute, default=list)  # one label per bounding box
+    errors = ListAttribute(of=UnicodeAttribute, default=list)
+
+
 ALL_TABLES: tuple[type[Model], ...] = (
     CollectionRecord,
     FaceRecord,
@@ -192,6 +283,8 @@ ALL_TABLES: tuple[type[Model], ...] = (
     CelebrityRecord,
     UploadRecord,
     VideoJobRecord,
+    CustomLabelsRecord,
+    DatasetEntryRecord,
 )
 
 
