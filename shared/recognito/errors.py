@@ -95,6 +95,18 @@ class ConflictException(RekognitionError):
     pass
 
 
+class ResourceNotReadyException(RekognitionError):
+    pass
+
+
+class MalformedPolicyDocumentException(RekognitionError):
+    pass
+
+
+class InvalidPolicyRevisionIdException(RekognitionError):
+    pass
+
+
 class UnknownOperationException(RekognitionError):
     pass
 
