@@ -57,6 +57,9 @@ class Settings:
     video_bucket: str | None = _env("RECOGNITO_VIDEO_BUCKET")
     # Start* answers LimitExceededException while this many jobs run (Rekognition's default quota).
     max_video_jobs: str = _env("RECOGNITO_MAX_VIDEO_JOBS", "20")
+    # Custom labels: the training state machine CreateProjectVersion starts; unset,
+    # ``<table_prefix>-custom-labels-training`` in this account.
+    custom_labels_state_machine: str | None = _env("RECOGNITO_CUSTOM_LABELS_STATE_MACHINE")
     partition: str = "aws"
 
     def arn(self, resource: str) -> str:
