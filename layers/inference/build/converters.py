@@ -601,6 +601,50 @@ def int8_static(src: Path, out: Path, params: dict, ctx: dict) -> dict:
     return {"calibration_samples": len(x), "method": method}
 
 
+@converter("tflite-packed", "onnx", "tensorflow")
+def tflite_packed(src: Path, out: Path, params: dict, ctx: dict) -> dict:
+    """A TFLite model stored inside a packed asset file (MediaPipe's solution bundles concatenate
+    their files: a label map, then the .tflite) through tf2onnx's TFLite reader; then the TFLite
+    interpreter itself on seeded inputs for the check step.
+
+    `labels` (params) must equal the label map at the head of the file, so the class order the
+    service relies on is checked against the package, not assumed. fp16 weights are dequantized
+    by the graph's own DEQUANTIZE ops, which tf2onnx folds into float32 constants.
+    """
+    import numpy as np
+    import tensorflow as tf
+    import tf2onnx
+
+    data = src.read_bytes()
+    start, end = params["tflite_bytes"]
+    head = data[: params["labels_bytes"]].decode("utf-8").rstrip("\n").split("\n")
+    if head != params["labels"]:
+        raise ValueError(f"label map in the package {head} differs from params.labels")
+    tflite = Path(ctx["work"]) / "model.tflite"
+    tflite.write_bytes(data[start:end])
+    if tflite.read_bytes()[4:8] != b"TFL3":
+        raise ValueError("the byte range does not hold a TFLite flatbuffer")
+    model, _ = tf2onnx.convert.from_tflite(str(tflite), opset=params.get("opset", 13))
+    _rename_tensors(model.graph, params.get("rename", {}))
+    _name_initializers_by_use(model.graph)
+    notes = _save_checked(model, out)
+
+    interpreter = tf.lite.Interpreter(model_path=str(tflite))
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    x = np.random.default_rng(0).uniform(-1, 1, (2, *inp["shape"][1:])).astype(np.float32)
+    saved = {f"in:{params['rename'].get(inp['name'], inp['name'])}": x}
+    runs: dict[str, list] = {}
+    for sample in x:
+        interpreter.set_tensor(inp["index"], sample[None])
+        interpreter.invoke()
+        for o in interpreter.get_output_details():
+            runs.setdefault(params["rename"].get(o["name"], o["name"]), []).append(interpreter.get_tensor(o["index"]))
+    saved.update({f"out:{k}": np.concatenate(v) for k, v in runs.items()})
+    np.savez(ctx["reference"], **saved)
+    return {**notes, "tflite_mb": round((end - start) / 1e6, 1)}
+
+
 @converter("torch-efficientnet-lite", "onnx", "torch")
 def torch_efficientnet_lite(src: Path, out: Path, params: dict, ctx: dict) -> dict:
     """An EfficientNet-Lite .pth state dict through efficientnet-lite-pytorch's model code and
