@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -223,7 +224,7 @@ class DatasetRecord(CustomLabelsRecord):
 class ProjectVersionRecord(CustomLabelsRecord):
     """A model version (item "version#<name>"): the request that trains it, its state, its results.
 
-    The result documents (evaluation, data results, manifest summary) are JSON as the API returns them.
+    The JSON documents (configs, evaluation, data results, manifest summary) are as the API shows them.
     """
 
     Meta = _meta("custom-labels")
@@ -232,8 +233,8 @@ class ProjectVersionRecord(CustomLabelsRecord):
     status = UnicodeAttribute()
     status_message = UnicodeAttribute(null=True)
     feature = UnicodeAttribute()
-    feature_config = UnicodeAttribute(null=True)  # JSON
-    output_config = MapAttribute()
+    feature_config = JSONAttribute(null=True)
+    output_config = JSONAttribute()
     train_dataset_arn = UnicodeAttribute()
     test_dataset_arn = UnicodeAttribute(null=True)  # None: an automatic split of the training data
     description = UnicodeAttribute(null=True)
@@ -242,10 +243,10 @@ class ProjectVersionRecord(CustomLabelsRecord):
     model_artifact = UnicodeAttribute(null=True)  # s3://bucket/key
     min_inference_units = NumberAttribute(null=True)
     max_inference_units = NumberAttribute(null=True)
-    evaluation = UnicodeAttribute(null=True)
-    training_result = UnicodeAttribute(null=True)
-    testing_result = UnicodeAttribute(null=True)
-    manifest_summary = UnicodeAttribute(null=True)
+    evaluation = JSONAttribute(null=True)
+    training_result = JSONAttribute(null=True)
+    testing_result = JSONAttribute(null=True)
+    manifest_summary = JSONAttribute(null=True)
     billable_seconds = NumberAttribute(null=True)
     training_end = UTCDateTimeAttribute(null=True)
 
