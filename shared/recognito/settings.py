@@ -55,6 +55,8 @@ class Settings:
     # intermediate and large results; unset, ``<table_prefix>-video-jobs`` in this account.
     video_state_machine: str | None = _env("RECOGNITO_VIDEO_STATE_MACHINE")
     video_bucket: str | None = _env("RECOGNITO_VIDEO_BUCKET")
+    # Media analysis (bulk moderation) jobs' state machine; unset, ``<table_prefix>-media-analysis``.
+    media_analysis_state_machine: str | None = _env("RECOGNITO_MEDIA_ANALYSIS_STATE_MACHINE")
     # Start* answers LimitExceededException while this many jobs run (Rekognition's default quota).
     max_video_jobs: str = _env("RECOGNITO_MAX_VIDEO_JOBS", "20")
     # Custom labels: the training state machine CreateProjectVersion starts; unset,

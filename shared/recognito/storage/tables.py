@@ -172,11 +172,12 @@ class VideoJobRecord(Model):
 
     job_id = UnicodeAttribute(hash_key=True)
     api = UnicodeAttribute()  # the Start operation: "StartLabelDetection", ...
-    status = UnicodeAttribute()  # IN_PROGRESS, SUCCEEDED or FAILED
+    status = UnicodeAttribute()  # IN_PROGRESS, SUCCEEDED or FAILED (media analysis: also CREATED, QUEUED)
     request = UnicodeAttribute()  # the Start request, JSON
     created = UTCDateTimeAttribute()
     completed = UTCDateTimeAttribute(null=True)
     status_message = UnicodeAttribute(null=True)
+    failure_code = UnicodeAttribute(null=True)  # a media analysis job's FailureDetails Code
     job_tag = UnicodeAttribute(null=True)
     video_metadata = UnicodeAttribute(null=True)  # JSON: {"Video": {...}, "Audio": [...]}
     results = BinaryAttribute(null=True, legacy_encoding=False)

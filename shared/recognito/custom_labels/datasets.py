@@ -1,0 +1,424 @@
+"""Custom labels datasets: a project's TRAIN and TEST sets of manifest lines.
+
+A dataset is made from a SageMaker Ground Truth manifest in S3, copied from another dataset, or
+empty (to be filled by UpdateDatasetEntries or DistributeDatasetEntries). Each line is kept as one
+``DatasetEntryRecord`` keyed by its ``source-ref``, so a later line of the same image replaces the
+earlier one. Lines that break the format stay as error entries (``recognito.custom_labels.manifests``).
+
+The work AWS does in the background (reading the manifest, splitting) is done within the request:
+the dataset is recorded ``*_IN_PROGRESS`` first and leaves it before the answer, so DescribeDataset
+shows the outcome at once; a crash in between leaves it in progress, as an interrupted job would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from recognito.custom_labels.manifests import ManifestEntry, parse_line, split_s3_uri
+from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, now_ms, parse_arn
+from recognito.errors import (
+    InvalidParameterException,
+    InvalidS3ObjectException,
+    ResourceAlreadyExistsException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ResourceNotReadyException,
+)
+from recognito.pagination import decode_token, encode_token
+from recognito.storage.tables import DatasetEntryRecord, DatasetRecord
+from recognito.video.jobs import client
+
+DEFAULT_PAGE_SIZE = 100
+# Custom Labels' quotas: labels a manifest may use, lines a dataset may hold.
+MAX_LABELS = 250
+MAX_ENTRIES = 250_000
+TEST_SHARE = 0.2  # DistributeDatasetEntries "moves 20% of the training dataset images to the test dataset"
+READY = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED")
+BUSY = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS")
+S3_MESSAGE = "Unable to get object metadata from S3. Check object key, region and/or access permissions."
+
+
+class DatasetFailure(Exception):
+    """A terminal dataset error: the dataset ends ``*_FAILED`` with AWS's code as its message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+def get_dataset(arn: str) -> DatasetRecord:
+    """The dataset of ``arn``, or ``ResourceNotFoundException``."""
+    match = parse_arn(arn)
+    record = None
+    if match is not None and match["kind"] == "dataset" and match["name"] in ("train", "test"):
+        try:
+            record = DatasetRecord.get(match["project"], DATASET_ITEM + match["name"].upper(), consistent_read=True)
+        except DatasetRecord.DoesNotExist:
+            record = None
+    if record is None or record.arn != arn:
+        raise ResourceNotFoundException(f"The dataset {arn} does not exist")
+    return record
+
+
+def dataset_type(record: DatasetRecord) -> str:
+    return record.item.removeprefix(DATASET_ITEM)
+
+
+def entries(dataset_arn: str) -> Iterator[ManifestEntry]:
+    """Every entry of a dataset (error entries too: check ``has_errors``), in ``source-ref`` order."""
+    for record in DatasetEntryRecord.query(dataset_arn):
+        yield parse_line(record.line)
+
+
+def _entry_records(dataset_arn: str) -> Iterator[DatasetEntryRecord]:
+    return DatasetEntryRecord.query(dataset_arn, consistent_read=True)
+
+
+def entry_key(entry: ManifestEntry) -> str:
+    """Lines are replaced by ``source-ref``; a line without a usable one is its own (by its digest)."""
+    if split_s3_uri(entry.source_ref) is not None:
+        return entry.source_ref
+    return "!" + hashlib.sha256(entry.line.encode()).hexdigest()[:32]
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+def _as_record(dataset_arn: str, entry: ManifestEntry) -> DatasetEntryRecord:
+    return DatasetEntryRecord(
+        dataset_arn,
+        entry_key(entry),
+        line=entry.line,
+        labels=list(entry.labels),
+        box_labels=[box.label for box in entry.boxes],
+        errors=list(entry.errors),
+    )
+
+
+def write_entries(dataset_arn: str, new: Iterable[ManifestEntry]) -> None:
+    with DatasetEntryRecord.batch_write() as batch:
+        for entry in new:
+            batch.save(_as_record(dataset_arn, entry))
+
+
+def delete_entries(dataset_arn: str) -> None:
+    with DatasetEntryRecord.batch_write() as batch:
+        for record in _entry_records(dataset_arn):
+            batch.delete(record)
+
+
+def stats(dataset_arn: str) -> dict[str, int]:
+    """``DatasetStats`` as the entries stand."""
+    total = labeled = errored = 0
+    labels: set[str] = set()
+    for record in _entry_records(dataset_arn):
+        total += 1
+        if record.errors:
+            errored += 1
+        elif record.labels:
+            labeled += 1
+        labels.update(record.labels)
+    return {"LabeledEntries": labeled, "TotalEntries": total, "TotalLabels": len(labels), "ErrorEntries": errored}
+
+
+def _check_content(dataset_stats: dict[str, int]) -> None:
+    """Terminal content errors (AWS's codes) of a dataset's entries."""
+    if dataset_stats["TotalEntries"] > MAX_ENTRIES:
+        raise DatasetFailure("ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM", f"more than {MAX_ENTRIES} JSON lines")
+    if dataset_stats["TotalLabels"] > MAX_LABELS:
+        raise DatasetFailure("ERROR_MANIFEST_TOO_MANY_LABELS", f"more than {MAX_LABELS} labels")
+    if dataset_stats["TotalEntries"] and dataset_stats["ErrorEntries"] == dataset_stats["TotalEntries"]:
+        raise DatasetFailure("ERROR_TOO_MANY_RECORDS_IN_ERROR", "every JSON line is in error")
+
+
+def _mark(record: DatasetRecord, status: str, message: str | None = None, code: str | None = None) -> None:
+    record.status, record.status_message, record.status_message_code = status, message, code
+    record.updated = datetime.now(UTC)
+    record.save()
+
+
+def _fill(record: DatasetRecord, new: Iterable[ManifestEntry], action: str) -> None:
+    """Write ``new`` into the dataset under ``<action>_IN_PROGRESS``, then COMPLETE or FAILED."""
+    _mark(record, f"{action}_IN_PROGRESS")
+    try:
+        write_entries(record.arn, new)
+        record.stats = stats(record.arn)
+        _check_content(record.stats)
+    except DatasetFailure as failure:
+        _mark(record, f"{action}_FAILED", str(failure), "CLIENT_ERROR")
+        return
+    _mark(
+        record, f"{action}_COMPLETE", "The dataset was created successfully." if action == "CREATE" else None, "SUCCESS"
+    )
+
+
+def read_manifest(s3_object: dict[str, Any]) -> list[ManifestEntry]:
+    """The lines of a manifest in S3 (``InvalidS3ObjectException`` when it cannot be read)."""
+    from botocore.exceptions import ClientError, ParamValidationError
+
+    params = {"Bucket": s3_object.get("Bucket"), "Key": s3_object.get("Name")}
+    if s3_object.get("Version"):
+        params["VersionId"] = s3_object["Version"]
+    try:
+        body = client("s3").get_object(**params)["Body"].read()
+    except (ClientError, ParamValidationError):
+        raise InvalidS3ObjectException(S3_MESSAGE) from None
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DatasetFailure("ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT", "the manifest is not UTF-8") from None
+    return [parse_line(line) for line in text.splitlines() if line.strip()]
+
+
+# ---- the operations ------------------------------------------------------------------------------
+
+
+def create_dataset(request: dict[str, Any]) -> dict[str, Any]:
+    project = get_project(request["ProjectArn"])
+    kind = request["DatasetType"]
+    source = request.get("DatasetSource") or {}
+    if source.get("GroundTruthManifest") and source.get("DatasetArn"):
+        raise InvalidParameterException("Specify either a GroundTruthManifest or a DatasetArn, not both")
+    # Read the source first: a manifest that cannot be read or a missing dataset records nothing.
+    new: list[ManifestEntry] = []
+    failure: DatasetFailure | None = None
+    if source.get("DatasetArn"):
+        copied = get_dataset(source["DatasetArn"])
+        if copied.status not in READY:
+            raise ResourceInUseException(f"The dataset {copied.arn} is {copied.status}")
+        new = list(entries(copied.arn))
+    elif source.get("GroundTruthManifest"):
+        try:
+            new = read_manifest(source["GroundTruthManifest"].get("S3Object") or {})
+        except DatasetFailure as error:
+            failure = error
+    created = now_ms()
+    record = DatasetRecord(
+        project.project,
+        DATASET_ITEM + kind,
+        arn=child_arn(project.project, "dataset", kind.lower(), created),
+        created=datetime.fromtimestamp(created / 1000, UTC),
+        updated=datetime.fromtimestamp(created / 1000, UTC),
+        status="CREATE_IN_PROGRESS",
+        tags=request.get("Tags") or {},
+        stats={"LabeledEntries": 0, "TotalEntries": 0, "TotalLabels": 0, "ErrorEntries": 0},
+    )
+    try:
+        record.save(condition=DatasetRecord.item.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise ResourceAlreadyExistsException(f"The project already has a {kind} dataset") from None
+        raise
+    if failure is not None:
+        _mark(record, "CREATE_FAILED", str(failure), "CLIENT_ERROR")
+    else:
+        _fill(record, new, "CREATE")
+    return {"DatasetArn": record.arn}
+
+
+def describe_dataset(request: dict[str, Any]) -> dict[str, Any]:
+    record = get_dataset(request["DatasetArn"])
+    description: dict[str, Any] = {
+        "CreationTimestamp": record.created,
+        "LastUpdatedTimestamp": record.updated,
+        "Status": record.status,
+        "DatasetStats": {name: int(value) for name, value in record.stats.as_dict().items()},
+    }
+    if record.status_message:
+        description["StatusMessage"] = record.status_message
+    if record.status_message_code:
+        description["StatusMessageCode"] = record.status_message_code
+    return {"DatasetDescription": description}
+
+
+def _readable(arn: str) -> DatasetRecord:
+    record = get_dataset(arn)
+    if record.status in BUSY:
+        raise ResourceInUseException(f"The dataset {arn} is {record.status}")
+    if record.status not in READY:
+        raise ResourceNotReadyException(f"The dataset {arn} is {record.status}")
+    return record
+
+
+def _listed_line(record: DatasetEntryRecord) -> str:
+    """The line as stored; an error entry carries its ``errors`` list, as AWS's validation does."""
+    if not record.errors:
+        return record.line
+    found = [dict(zip(("code", "message"), error.split(": ", 1), strict=False)) for error in record.errors]
+    try:
+        document = json.loads(record.line)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        document = {"line": record.line}
+    return json.dumps({**document, "errors": found})
+
+
+def _matches(record: DatasetEntryRecord, request: dict[str, Any]) -> bool:
+    wanted = request.get("ContainsLabels")
+    if wanted and not set(wanted) & set(record.labels):
+        return False
+    if request.get("Labeled") is not None and bool(record.labels) != request["Labeled"]:
+        return False
+    if request.get("SourceRefContains") and request["SourceRefContains"] not in record.entry_key:
+        return False
+    return request.get("HasErrors") is None or bool(record.errors) == request["HasErrors"]
+
+
+def list_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
+    """A page of the entries that pass every filter given, in ``source-ref`` order."""
+    arn = request["DatasetArn"]
+    _readable(arn)
+    scope = f"ListDatasetEntries:{arn}"
+    after = decode_token(scope, request["NextToken"]) if request.get("NextToken") else None
+    page_size = request.get("MaxResults") or DEFAULT_PAGE_SIZE
+    condition = DatasetEntryRecord.entry_key > after if after is not None else None
+    page: list[DatasetEntryRecord] = []
+    more = False
+    for record in DatasetEntryRecord.query(arn, condition, consistent_read=True):
+        if not _matches(record, request):
+            continue
+        if len(page) == page_size:
+            more = True
+            break
+        page.append(record)
+    result: dict[str, Any] = {"DatasetEntries": [_listed_line(record) for record in page]}
+    if more:
+        result["NextToken"] = encode_token(scope, page[-1].entry_key)
+    return result
+
+
+def label_stats(arn: str) -> dict[str, dict[str, int]]:
+    """Each label's ``{"EntryCount", "BoundingBoxCount"}`` over the dataset's valid entries."""
+    entry_counts: Counter[str] = Counter()
+    box_counts: Counter[str] = Counter()
+    for record in _entry_records(arn):
+        if record.errors:
+            continue
+        entry_counts.update(record.labels)
+        box_counts.update(record.box_labels)
+    return {
+        label: {"EntryCount": entry_counts[label], "BoundingBoxCount": box_counts[label]}
+        for label in sorted(entry_counts)
+    }
+
+
+def list_dataset_labels(request: dict[str, Any]) -> dict[str, Any]:
+    arn = request["DatasetArn"]
+    _readable(arn)
+    scope = f"ListDatasetLabels:{arn}"
+    after = decode_token(scope, request["NextToken"]) if request.get("NextToken") else None
+    page_size = request.get("MaxResults") or DEFAULT_PAGE_SIZE
+    labels = [(label, counts) for label, counts in label_stats(arn).items() if after is None or label > after]
+    page = labels[:page_size]
+    result: dict[str, Any] = {
+        "DatasetLabelDescriptions": [{"LabelName": label, "LabelStats": counts} for label, counts in page]
+    }
+    if len(labels) > page_size:
+        result["NextToken"] = encode_token(scope, page[-1][0])
+    return result
+
+
+def update_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
+    """Adds the JSON lines of ``Changes.GroundTruth``, replacing entries of the same ``source-ref``."""
+    record = _readable_for_change(request["DatasetArn"])
+    try:
+        text = request["Changes"]["GroundTruth"].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidParameterException("Changes.GroundTruth is not UTF-8 JSON lines") from None
+    new = [parse_line(line) for line in text.splitlines() if line.strip()]
+    if not new:
+        raise InvalidParameterException("Changes.GroundTruth holds no JSON line")
+    _fill(record, new, "UPDATE")
+    return {}
+
+
+def _readable_for_change(arn: str) -> DatasetRecord:
+    record = get_dataset(arn)
+    if record.status not in READY:
+        raise ResourceInUseException(f"The dataset {arn} is {record.status}")
+    return record
+
+
+def _test_split(records: list[DatasetEntryRecord]) -> set[str]:
+    """The entry keys that go to the test set: about ``TEST_SHARE`` of the labeled entries, and of
+    each label, in an order fixed by the keys' digests (so a split is repeatable)."""
+    labeled = sorted(
+        (record for record in records if record.labels and not record.errors),
+        key=lambda record: hashlib.sha256(record.entry_key.encode()).digest(),
+    )
+    per_label = Counter(label for record in labeled for label in record.labels)
+    quota = {label: math.ceil(TEST_SHARE * count) for label, count in per_label.items()}
+    target = math.ceil(TEST_SHARE * len(labeled))
+    taken: Counter[str] = Counter()
+    chosen: set[str] = set()
+    for record in labeled:
+        if len(chosen) >= target:
+            break
+        if any(taken[label] < quota[label] for label in record.labels):
+            chosen.add(record.entry_key)
+            taken.update(record.labels)
+    return chosen
+
+
+def distribute_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
+    """Moves 20% of a TRAIN dataset's labeled images to its project's empty TEST dataset."""
+    records = [get_dataset(dataset["Arn"]) for dataset in request["Datasets"]]
+    by_type = {dataset_type(record): record for record in records}
+    if set(by_type) != {"TRAIN", "TEST"} or records[0].project != records[1].project:
+        raise InvalidParameterException("Give the training and the test dataset of one project")
+    for record in records:
+        if record.status not in READY:
+            raise ResourceNotReadyException(f"The dataset {record.arn} is {record.status}")
+    train, test = by_type["TRAIN"], by_type["TEST"]
+    if next(iter(_entry_records(test.arn)), None) is not None:
+        raise InvalidParameterException("The test dataset must be empty")
+    train_records = list(_entry_records(train.arn))
+    per_label = Counter(label for record in train_records if not record.errors for label in record.labels)
+    for record in (train, test):
+        _mark(record, "UPDATE_IN_PROGRESS")
+    if not per_label or min(per_label.values()) < 2:
+        for record in (train, test):
+            _mark(
+                record,
+                "UPDATE_FAILED",
+                "ERROR_INSUFFICIENT_IMAGES_PER_LABEL_FOR_DISTRIBUTE: every label needs at least 2 images",
+                "CLIENT_ERROR",
+            )
+        return {}
+    moving = _test_split(train_records)
+    with DatasetEntryRecord.batch_write() as batch:
+        for record in train_records:
+            if record.entry_key in moving:
+                batch.save(
+                    DatasetEntryRecord(
+                        test.arn,
+                        record.entry_key,
+                        **{name: getattr(record, name) for name in ("line", "labels", "box_labels", "errors")},
+                    )
+                )
+                batch.delete(record)
+    for record in (train, test):
+        record.stats = stats(record.arn)
+        _mark(record, "UPDATE_COMPLETE", None, "SUCCESS")
+    return {}
+
+
+def delete_dataset(request: dict[str, Any]) -> dict[str, Any]:
+    record = get_dataset(request["DatasetArn"])
+    if record.status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
+        raise ResourceInUseException(f"The dataset {record.arn} is {record.status}")
+    _mark(record, "DELETE_IN_PROGRESS")
+    delete_entries(record.arn)
+    record.delete()
+    return {}
