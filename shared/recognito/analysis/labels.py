@@ -104,6 +104,12 @@ def taxonomy() -> Taxonomy:
     )
 
 
+@cache
+def imagenet_class_names() -> list[str]:
+    """The classifier's 1,000 ImageNet class names, in its output order."""
+    return [cls["name"] for cls in json.loads(_DATA.read_text())["imagenet"]]
+
+
 def classifier_confidence(mass: np.ndarray) -> np.ndarray:
     """Probability mass 0..1 -> 0..100; 0.3 -> 55, 0.6 -> 77, 0.9 -> 95."""
     return 100.0 * np.sqrt(np.clip(mass, 0.0, 1.0))

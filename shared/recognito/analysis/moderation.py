@@ -2,13 +2,25 @@
 
 The taxonomy (version 7: ten top-level categories such as "Explicit" and "Violence", their second
 and third levels) is data, ``recognito/data/moderation_taxonomy.json``. Each label there names the
-model outputs ("signals") that can see it; its confidence is the highest of their scores, and a
-label no model here can see has none and is never reported. Today that is one label, "Explicit"
-(level 1): the higher of Yahoo's open_nsfw score and nsfwjs' Porn + Hentai. Neither model tells
-explicit nudity from sexual activity, so no level-2 or level-3 label of "Explicit" is claimed;
-nsfwjs' "Sexy" class (swimwear, underwear and partial nudity alike) matches no single v7 label and
-is not reported. ContentTypes "Illustrated" comes from nsfwjs' Drawing + Hentai (drawn images,
-anime included).
+model outputs ("signals") that can see it; its confidence is the highest of their scores, a parent
+is at least as confident as its most confident child (so it always comes with the child that
+implies it), and a label no model here can see has none and is never reported. What is seen:
+
+* "Explicit" (level 1): the higher of Yahoo's open_nsfw score and nsfwjs' Porn + Hentai. Neither
+  model tells explicit nudity from sexual activity, so no level-2 or level-3 label of "Explicit" is
+  claimed; nsfwjs' "Sexy" class (swimwear, underwear and partial nudity alike) matches no single v7
+  label and is not reported.
+* "Weapons" (under "Violence"), "Alcoholic Beverages" (under "Alcohol"), "Pills" (under "Products",
+  "Drugs & Tobacco") and "Drugs & Tobacco Paraphernalia & Use": the summed probability of the
+  ImageNet classes that name those things (assault rifle, revolver, rifle, cannon; beer bottle, wine
+  bottle, red wine, beer glass, whiskey jug; pill bottle; syringe) from DetectLabels' EfficientNet
+  classifier, on the image's centre square. This is a heuristic, not a moderation model: the
+  probability is the classifier's, not calibrated for moderation (bench/moderation_classes.py
+  measures how often it fires on photographs without such things), an object off the centre square
+  or small in the frame is missed, and ImageNet has no class for knives, cigarettes, drug use,
+  drinking or graphic violence, which are therefore never reported.
+
+ContentTypes "Illustrated" comes from nsfwjs' Drawing + Hentai (drawn images, anime included).
 
 As Rekognition documents: labels with ``Confidence`` at least ``MinConfidence`` (default 50) are
 returned, parents before children, each with ``Name``, ``ParentName`` ("" at the top level),
@@ -28,8 +40,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from recognito_inference.classifier import classify
 from recognito_inference.moderation import moderation_scores
 
+from recognito.analysis.labels import imagenet_class_names
 from recognito.errors import InvalidParameterException, ResourceNotFoundException
 from recognito.images import limits_for, load_image
 
@@ -43,8 +57,37 @@ def taxonomy() -> dict[str, Any]:
 
 
 def detectable_labels() -> list[dict[str, Any]]:
-    """The taxonomy's labels that some model here can report."""
-    return [label for label in taxonomy()["labels"] if label["signals"]]
+    """The taxonomy's labels that some model here can report: those with signals of their own and
+    the ancestors of those, parents before their children (the file's order)."""
+    labels = taxonomy()["labels"]
+    parent = {label["Name"]: label["ParentName"] for label in labels}
+    seen: set[str] = set()
+    for label in labels:
+        name = label["Name"] if label["signals"] else ""
+        while name:
+            seen.add(name)
+            name = parent[name]
+    return [label for label in labels if label["Name"] in seen]
+
+
+def _scores(rgb: Any) -> dict[str, float]:
+    """Every signal's score for an image: the unsafe-content models' and ``imagenet.<class>``, the
+    classifier's probability of each ImageNet class (classes sharing a name add up)."""
+    scores = moderation_scores(rgb)
+    for name, p in zip(imagenet_class_names(), classify(rgb), strict=True):
+        scores[f"imagenet.{name}"] = scores.get(f"imagenet.{name}", 0.0) + float(p)
+    return scores
+
+
+def _label_confidences(scores: dict[str, float]) -> dict[str, float]:
+    """Each detectable label's confidence: its own signals', raised to its best child's."""
+    labels = detectable_labels()
+    confidence = {label["Name"]: _confidence(scores, label["signals"]) if label["signals"] else 0.0 for label in labels}
+    for label in reversed(labels):  # children before parents
+        if label["ParentName"]:
+            parent = label["ParentName"]
+            confidence[parent] = max(confidence[parent], confidence[label["Name"]])
+    return confidence
 
 
 def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +100,12 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
         raise ResourceNotFoundException(f"The adapter {request['ProjectVersion']} does not exist")
     min_confidence = request.get("MinConfidence", DEFAULT_MIN_CONFIDENCE)
     image = load_image(request["Image"], limits_for("DetectModerationLabels"))
-    scores = moderation_scores(image.rgb)
+    scores = _scores(image.rgb)
     data = taxonomy()
+    confidences = _label_confidences(scores)
     labels = []
     for label in detectable_labels():  # the file lists parents before their children
-        confidence = _confidence(scores, label["signals"])
+        confidence = confidences[label["Name"]]
         if confidence >= min_confidence:
             labels.append(
                 {
