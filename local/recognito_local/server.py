@@ -273,7 +273,7 @@ def serve(
     try:
         _ensure_tables()
         stepfunctions.ensure_video_jobs()
-        stepfunctions.end_interrupted_jobs()
+        stepfunctions.resume_interrupted_jobs()
         uploads.start()
         store.start()
         app.ready.set()

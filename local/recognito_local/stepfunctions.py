@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from botocore import xform_name
 from recognito.registry import Function, registry
 from recognito.settings import settings
 
@@ -77,10 +76,20 @@ def bridge_lambda_tasks() -> None:
         _installed = True
 
 
+MEDIA_ANALYSIS = "media_analysis"
+
+
+def state_machines() -> dict[str, str]:
+    """The jobs' state machines: each ``statemachines/`` name to its ARN."""
+    from recognito.video import jobs, media_analysis
+
+    return {VIDEO_JOBS: jobs.state_machine_arn(), MEDIA_ANALYSIS: media_analysis.state_machine_arn()}
+
+
 def ensure_video_jobs() -> None:
-    """The video jobs' bucket and state machine, as the template makes them deployed."""
+    """The video and media analysis jobs' bucket and state machines, as the template makes them deployed."""
     import boto3
-    from recognito.video.jobs import bucket, state_machine_arn
+    from recognito.video.jobs import bucket
 
     s3 = boto3.client("s3", region_name=settings().region)
     try:
@@ -88,35 +97,59 @@ def ensure_video_jobs() -> None:
     except s3.exceptions.ClientError:
         s3.create_bucket(Bucket=bucket())
     sfn = boto3.client("stepfunctions", region_name=settings().region)
-    arn = state_machine_arn()
-    role = f"arn:{settings().partition}:iam::{settings().account_id}:role/{xform_name('VideoJobs', '-')}"
-    try:
-        sfn.describe_state_machine(stateMachineArn=arn)
-        sfn.update_state_machine(stateMachineArn=arn, definition=definition())
-    except sfn.exceptions.StateMachineDoesNotExist:
-        sfn.create_state_machine(name=arn.rpartition(":")[2], definition=definition(), roleArn=role)
+    for name, arn in state_machines().items():
+        role = f"arn:{settings().partition}:iam::{settings().account_id}:role/{name.replace('_', '-')}"
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+            sfn.update_state_machine(stateMachineArn=arn, definition=definition(name))
+        except sfn.exceptions.StateMachineDoesNotExist:
+            sfn.create_state_machine(name=arn.rpartition(":")[2], definition=definition(name), roleArn=role)
 
 
-INTERRUPTED_MESSAGE = "recognito serve stopped while the job ran; start it again."
+INTERRUPTED_MESSAGE = "recognito serve stopped while the job ran, too often to try again; start it again."
+MAX_RUNS = 3
+"""Executions a job gets: one, and two more after restarts. A job that keeps being interrupted
+(one that brings the endpoint down, say) then ends FAILED rather than running at every start."""
 
 
-def end_interrupted_jobs() -> list[str]:
-    """Jobs left IN_PROGRESS with no running execution (the endpoint stopped under them) end
-    FAILED, with their SNS message: nothing stays IN_PROGRESS forever. Executions that the
-    restart replayed and that still run finish their jobs themselves."""
+def run_name(job_id: str, run: int) -> str:
+    """The name of a job's ``run``-th execution (from 1): the JobId, then ``<JobId>-<run>``."""
+    return job_id if run == 1 else f"{job_id}-{run}"
+
+
+def resume_interrupted_jobs() -> dict[str, list[str]]:
+    """Jobs not ended whose execution no longer runs (the endpoint stopped under them: the restart
+    marks such executions ABORTED, or the execution was never saved) run again from their first
+    state, in a new execution of their state machine. The workers redo a run's work from the
+    start (each step overwrites what it writes), so a job re-run gives what an uninterrupted run
+    gives. After ``MAX_RUNS`` executions a job ends FAILED with its SNS message instead: nothing
+    stays IN_PROGRESS forever. Returns the JobIds ``{"resumed": [...], "failed": [...]}``."""
     import boto3
     from recognito.storage.tables import VideoJobRecord
-    from recognito.video import jobs
+    from recognito.video import jobs, media_analysis
 
     sfn = boto3.client("stepfunctions", region_name=settings().region)
-    prefix = jobs.state_machine_arn().replace(":stateMachine:", ":execution:")
-    ended = []
-    for record in VideoJobRecord.scan(VideoJobRecord.status == "IN_PROGRESS"):
-        try:
-            status = sfn.describe_execution(executionArn=f"{prefix}:{record.job_id}")["status"]
-        except sfn.exceptions.ExecutionDoesNotExist:
-            status = None
-        if status != "RUNNING":
+    machines = state_machines()
+    outcome: dict[str, list[str]] = {"resumed": [], "failed": []}
+    for record in VideoJobRecord.scan(VideoJobRecord.running == jobs.RUNNING):
+        machine = machines[MEDIA_ANALYSIS if record.api == media_analysis.API else VIDEO_JOBS]
+        prefix = machine.replace(":stateMachine:", ":execution:")
+        runs = 0
+        running = False
+        while runs < MAX_RUNS:
+            try:
+                status = sfn.describe_execution(executionArn=f"{prefix}:{run_name(record.job_id, runs + 1)}")["status"]
+            except sfn.exceptions.ExecutionDoesNotExist:
+                break
+            runs += 1
+            running = status == "RUNNING"
+        if running:
+            continue
+        if runs >= MAX_RUNS:
             jobs.complete(record, "FAILED", INTERRUPTED_MESSAGE)
-            ended.append(record.job_id)
-    return ended
+            outcome["failed"].append(record.job_id)
+            continue
+        execution_input = json.dumps({"JobId": record.job_id, "Api": record.api})
+        sfn.start_execution(stateMachineArn=machine, name=run_name(record.job_id, runs + 1), input=execution_input)
+        outcome["resumed"].append(record.job_id)
+    return outcome

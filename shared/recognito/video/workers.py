@@ -17,6 +17,10 @@ STEPS = {
     "frames": "recognito.video.frames:analyse_frames",
     "finish": "recognito.video.aggregate:finish_job",
     "fail": "recognito.video.aggregate:fail_job",
+    "manifest": "recognito.video.media_analysis:read_manifest",
+    "moderate": "recognito.video.media_analysis:moderate_batch",
+    "outputs": "recognito.video.media_analysis:write_outputs",
+    "analysis-failed": "recognito.video.media_analysis:fail_analysis",
 }
 
 
