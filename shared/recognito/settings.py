@@ -59,6 +59,9 @@ class Settings:
     media_analysis_state_machine: str | None = _env("RECOGNITO_MEDIA_ANALYSIS_STATE_MACHINE")
     # Start* answers LimitExceededException while this many jobs run (Rekognition's default quota).
     max_video_jobs: str = _env("RECOGNITO_MAX_VIDEO_JOBS", "20")
+    # Stream processors (recognito.streams): the state machine a session runs in; unset,
+    # ``<table_prefix>-stream-processors`` in this account.
+    stream_state_machine: str | None = _env("RECOGNITO_STREAM_STATE_MACHINE")
     # Custom labels: the training state machine CreateProjectVersion starts; unset,
     # ``<table_prefix>-custom-labels-training`` in this account.
     custom_labels_state_machine: str | None = _env("RECOGNITO_CUSTOM_LABELS_STATE_MACHINE")

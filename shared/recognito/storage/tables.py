@@ -277,6 +277,28 @@ class DatasetEntryRecord(Model):
     errors = ListAttribute(of=UnicodeAttribute, default=list)
 
 
+class StreamProcessorRecord(Model):
+    """A stream processor (recognito.streams): its configuration, status and current session.
+
+    ``config`` is the JSON of what CreateStreamProcessor was given and UpdateStreamProcessor
+    changed (Input, Output, Settings, RoleArn, NotificationChannel, KmsKeyId, RegionsOfInterest,
+    DataSharingPreference), as DescribeStreamProcessor returns it.
+    """
+
+    Meta = _meta("stream-processors")
+
+    name = UnicodeAttribute(hash_key=True)
+    arn = UnicodeAttribute()
+    status = UnicodeAttribute()  # STOPPED, STARTING, RUNNING, FAILED, STOPPING or UPDATING
+    status_message = UnicodeAttribute(null=True)
+    config = UnicodeAttribute()
+    created = UTCDateTimeAttribute()
+    updated = UTCDateTimeAttribute()
+    tags = MapAttribute(default=dict)
+    session_id = UnicodeAttribute(null=True)
+    session = UnicodeAttribute(null=True)  # JSON: the session's start/stop selectors and progress
+
+
 ALL_TABLES: tuple[type[Model], ...] = (
     CollectionRecord,
     FaceRecord,
@@ -287,6 +309,7 @@ ALL_TABLES: tuple[type[Model], ...] = (
     VideoJobRecord,
     CustomLabelsRecord,
     DatasetEntryRecord,
+    StreamProcessorRecord,
 )
 
 

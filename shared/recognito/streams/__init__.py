@@ -1,0 +1,1 @@
+"""Stream processors: Rekognition Video on a Kinesis video stream (face search, connected home)."""

@@ -1,0 +1,259 @@
+"""A stream processor's session: the steps of ``statemachines/stream_processor.asl.json``.
+
+``begin`` marks the processor RUNNING; ``read`` takes the next stretch of the Kinesis video
+stream with GetMedia (from the StartSelector, then from the last fragment read), decodes it
+with PyAV and samples frames to S3 for the analysis step (PyAV and the models do not fit one
+Lambda); ``end`` marks it STOPPED and, for connected home, sends the session's end message;
+``fail`` marks it FAILED. Each read is bounded (``READ_SECONDS``) so a session of any length is
+a loop of short Lambda invocations; it returns as soon as one fragment has been read, so a
+frame waits for its own fragment, never for a batch.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from recognito.errors import ResourceNotFoundException
+from recognito.streams import batches, mkv, processors
+from recognito.video import jobs
+
+READ_SECONDS = 10.0  # the longest a read waits for media before handing back to the loop
+SAMPLES_PER_SECOND = 5.0  # frames analysed per second of stream (Rekognition analyses some, not all)
+SAMPLE_MAX_SIDE = 960  # as stored video's samples (recognito.video.decoding)
+JPEG_QUALITY = 92
+STREAM_STALLED_GRACE = 10.0  # connected home: seconds past MaxDuration a session may wait for media
+
+
+def begin(event: dict[str, Any]) -> dict[str, Any]:
+    """STARTING -> RUNNING, once the input stream is known to exist."""
+    record = processors.load(event["Name"])
+    stream_arn = processors.config(record)["Input"]["KinesisVideoStream"]["Arn"]
+    kinesis_video = jobs.client("kinesisvideo")
+    try:
+        kinesis_video.describe_stream(StreamARN=stream_arn)
+    except kinesis_video.exceptions.ResourceNotFoundException:
+        raise StreamError(f"The Kinesis video stream {stream_arn} does not exist") from None
+    processors.set_status(record.name, (processors.STARTING,), processors.RUNNING)
+    return {**event, "Position": {"BeganAt": time.time(), "Reads": 0}}
+
+
+class StreamError(Exception):
+    """The session cannot go on; its message becomes the processor's StatusMessage."""
+
+
+def read(event: dict[str, Any]) -> dict[str, Any]:
+    """The next fragment's sampled frames, zipped to S3 with where each came from."""
+    record = processors.load(event["Name"])
+    position = dict(event["Position"])
+    done = {**event, "Frames": 0, "Continue": False}
+    if record.session_id != event["SessionId"] or record.status != processors.RUNNING:
+        return done  # stopped (or started anew): this session ends here
+    configuration = processors.config(record)
+    session = json.loads(record.session or "{}")
+    limit = _limit_millis(session, position)
+    if limit is not None and time.time() - position["BeganAt"] > limit / 1000 + STREAM_STALLED_GRACE:
+        return done
+    stream_arn = configuration["Input"]["KinesisVideoStream"]["Arn"]
+    frames, position, ended = _read_fragment(stream_arn, _selector(session, position), position, limit)
+    position["Reads"] += 1
+    if not frames:
+        return {**event, "Position": position, "Frames": 0, "Continue": not ended}
+    key = f"streams/{record.name}/{event['SessionId']}/{position['Reads']:08d}.zip"
+    jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=batches.archive(frames))
+    return {**event, "Position": position, "Key": key, "Frames": len(frames), "Continue": not ended}
+
+
+def _limit_millis(session: dict[str, Any], position: dict[str, Any]) -> int | None:
+    """Connected home's MaxDurationInSeconds, in ms of stream from the first frame read."""
+    seconds = session.get("MaxDurationInSeconds")
+    return None if seconds is None else int(seconds) * 1000
+
+
+def _selector(session: dict[str, Any], position: dict[str, Any]) -> dict[str, Any]:
+    """GetMedia's StartSelector: after the last fragment read; at first, the session's
+    KVSStreamStartSelector (connected home) or the live edge (face search)."""
+    if position.get("Token"):
+        return {"StartSelectorType": "CONTINUATION_TOKEN", "ContinuationToken": position["Token"]}
+    start = session.get("Start") or {}
+    if start.get("FragmentNumber"):
+        return {"StartSelectorType": "FRAGMENT_NUMBER", "AfterFragmentNumber": start["FragmentNumber"]}
+    if start.get("ProducerTimestamp") is not None:
+        when = datetime.fromtimestamp(int(start["ProducerTimestamp"]) / 1000, UTC)
+        return {"StartSelectorType": "PRODUCER_TIMESTAMP", "StartTimestamp": when}
+    return {"StartSelectorType": "NOW"}
+
+
+def media_client(stream_arn: str, read_timeout: float = READ_SECONDS) -> Any:
+    """A GetMedia client on the stream's data endpoint (GetDataEndpoint, as Kinesis Video requires)."""
+    import boto3
+    from botocore.config import Config
+
+    endpoint = jobs.client("kinesisvideo").get_data_endpoint(StreamARN=stream_arn, APIName="GET_MEDIA")["DataEndpoint"]
+    config = Config(read_timeout=read_timeout, retries={"max_attempts": 2})
+    return boto3.client("kinesis-video-media", endpoint_url=endpoint, config=config)
+
+
+def _read_fragment(
+    stream_arn: str, selector: dict[str, Any], position: dict[str, Any], limit: int | None
+) -> tuple[list[tuple[dict[str, Any], bytes]], dict[str, Any], bool]:
+    """Read GetMedia until one fragment gives frames, the stream ends, or ``READ_SECONDS``.
+    Returns the frames (metadata, JPEG), the new position, and whether the session is over."""
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    deadline = time.monotonic() + READ_SECONDS
+    payload = media_client(stream_arn).get_media(StreamARN=stream_arn, StartSelector=selector)["Payload"]
+    raw = payload._raw_stream  # urllib3's response: read1 hands over what has arrived, no more waiting
+    parser, fragments = mkv.StreamParser(), FragmentAssembler()
+    frames: list[tuple[dict[str, Any], bytes]] = []
+    try:
+        while time.monotonic() < deadline:
+            chunk = raw.read1(65536) if hasattr(raw, "read1") else raw.read(4096)
+            if not chunk:
+                break
+            for element in parser.feed(chunk):
+                fragment = fragments.add(element)
+                if fragment is None:
+                    continue
+                position["Token"] = fragment.number
+                found, over = _sample(fragment, position, limit)
+                frames += found
+                if over:
+                    return frames, position, True
+                if frames:
+                    return frames, position, False
+    except (ReadTimeoutError, ProtocolError, TimeoutError):
+        pass  # nothing more within the read's time: the loop asks again
+    finally:
+        payload.close()
+    return frames, position, False
+
+
+class Fragment:
+    """One fragment of GetMedia's output: a self-contained MKV and the tags naming it."""
+
+    def __init__(self, data: bytes, tags: dict[str, str], start_seconds: float) -> None:
+        self.data = data
+        self.number = tags.get(mkv.FRAGMENT_NUMBER, "")
+        self.server_timestamp = float(tags.get(mkv.SERVER_TIMESTAMP) or 0)
+        self.producer_timestamp = float(tags.get(mkv.PRODUCER_TIMESTAMP) or 0)
+        self.start_seconds = start_seconds  # the Cluster's timecode: frame offsets count from it
+
+
+class FragmentAssembler:
+    """Rebuilds each fragment from GetMedia's elements: the header elements of its MKV, its
+    Tags (before the Cluster, as recognito's data plane and Kinesis Video write them), its Cluster."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, mkv.Element] = {}
+        self._tags: dict[str, str] = {}
+
+    def add(self, element: mkv.Element) -> Fragment | None:
+        if element.id in (mkv.EBML, mkv.INFO, mkv.TRACKS):
+            if element.id == mkv.EBML:
+                self._tags = {}
+            self._parts[element.id] = element
+        elif element.id == mkv.TAGS:
+            self._tags.update(mkv.tag_values(element))
+        elif element.id == mkv.CLUSTER and all(part in self._parts for part in (mkv.EBML, mkv.INFO, mkv.TRACKS)):
+            info = self._parts[mkv.INFO]
+            scale = mkv.timecode_scale(info)
+            data = mkv.fragment_file(self._parts[mkv.EBML].data, info.data, self._parts[mkv.TRACKS].data, element.data)
+            return Fragment(data, dict(self._tags), mkv.cluster_timecode(element) * scale / 1e9)
+        return None
+
+
+def _sample(
+    fragment: Fragment, position: dict[str, Any], limit: int | None
+) -> tuple[list[tuple[dict[str, Any], bytes]], bool]:
+    """The fragment's frames on the sampling grid (of producer time, continued across
+    fragments), as JPEG; True once past the session's MaxDuration."""
+    import av
+
+    found: list[tuple[dict[str, Any], bytes]] = []
+    try:
+        container = av.open(io.BytesIO(fragment.data), format="matroska")
+    except av.FFmpegError:
+        return found, False  # not a video we can open: skipped, as a decoder error would be
+    with container:
+        if not container.streams.video:
+            return found, False
+        stream = container.streams.video[0]
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                offset = max(0.0, float(frame.pts * stream.time_base) - fragment.start_seconds)
+                producer_millis = int(round((fragment.producer_timestamp + offset) * 1000))
+                position.setdefault("FirstMillis", producer_millis)
+                position["LastMillis"] = producer_millis
+                if limit is not None and producer_millis - position["FirstMillis"] >= limit:
+                    return found, True
+                slot = int(producer_millis * SAMPLES_PER_SECOND // 1000)
+                if slot <= position.get("LastSlot", -1):
+                    continue
+                position["LastSlot"] = slot
+                found.append((_frame_info(fragment, offset, frame), _jpeg(frame)))
+        except av.FFmpegError:
+            pass  # a damaged fragment: what decoded before the damage still counts
+    return found, False
+
+
+def _frame_info(fragment: Fragment, offset: float, frame: Any) -> dict[str, Any]:
+    """Where the frame is, in the words of Rekognition's InputInformation.KinesisVideo."""
+    return {
+        "FragmentNumber": fragment.number,
+        "ServerTimestamp": fragment.server_timestamp,
+        "ProducerTimestamp": fragment.producer_timestamp,
+        "FrameOffsetInSeconds": round(offset, 3),
+    }
+
+
+def _jpeg(frame: Any) -> bytes:
+    scale = min(1.0, SAMPLE_MAX_SIDE / max(frame.width, frame.height))
+    image = (
+        frame.to_image()
+        if scale >= 1.0
+        else frame.reformat(
+            width=round(frame.width * scale), height=round(frame.height * scale), format="rgb24", interpolation="AREA"
+        ).to_image()
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+def end(event: dict[str, Any]) -> dict[str, Any]:
+    """RUNNING or STOPPING -> STOPPED; connected home says so on SNS and in S3."""
+    if event.get("Kind") == processors.CONNECTED_HOME:
+        from recognito.streams.connected_home import session_ended
+
+        session_ended(event)
+    _settle(event, processors.STOPPED, None)
+    return {"Name": event["Name"], "SessionId": event["SessionId"], "Status": processors.STOPPED}
+
+
+def fail(event: dict[str, Any]) -> dict[str, Any]:
+    """Any failure of the session: FAILED, with the error's message as StatusMessage."""
+    error = event.get("Error") or {}
+    try:
+        cause = json.loads(error.get("Cause") or "{}").get("errorMessage")
+    except (ValueError, AttributeError):
+        cause = None
+    message = cause or error.get("Cause") or error.get("Error") or "Stream processing failed"
+    _settle(event, processors.FAILED, str(message)[:1000])
+    return {"Name": event["Name"], "SessionId": event["SessionId"], "Status": processors.FAILED}
+
+
+def _settle(event: dict[str, Any], status: str, message: str | None) -> None:
+    """The session's last word, unless the processor has since started another session."""
+    try:
+        record = processors.load(event["Name"])
+    except ResourceNotFoundException:
+        return
+    if record.session_id == event["SessionId"]:
+        moving = (processors.STARTING, processors.RUNNING, processors.STOPPING)
+        processors.set_status(record.name, moving, status, message)

@@ -1,0 +1,29 @@
+"""The one entry point of the stream processor workers: a Task state's ``Step`` names the work.
+
+Imports are by step, so each function loads only what its layers carry: PyAV for reading the
+stream (StreamRead), the face models (StreamFaceSearch) or the label models (StreamConnectedHome).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from recognito.errors import InvalidParameterException
+
+STEPS = {
+    "begin": "recognito.streams.session:begin",
+    "read": "recognito.streams.session:read",
+    "end": "recognito.streams.session:end",
+    "fail": "recognito.streams.session:fail",
+    "search-faces": "recognito.streams.face_search:analyse",
+    "detect-labels": "recognito.streams.connected_home:analyse",
+}
+
+
+def run(event: dict[str, Any]) -> dict[str, Any]:
+    target = STEPS.get(event.get("Step", ""))
+    if target is None:
+        raise InvalidParameterException(f"unknown stream processor step {event.get('Step')!r}")
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)(event)
