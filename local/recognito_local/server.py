@@ -273,7 +273,10 @@ def serve(
     try:
         _ensure_tables()
         stepfunctions.ensure_video_jobs()
-        stepfunctions.resume_interrupted_jobs()
+        interrupted = stepfunctions.resume_interrupted_jobs()
+        if interrupted["resumed"] or interrupted["failed"]:
+            resumed, failed = len(interrupted["resumed"]), len(interrupted["failed"])
+            log.info("jobs the stop interrupted: %d run again, %d FAILED (interrupted too often)", resumed, failed)
         uploads.start()
         store.start()
         app.ready.set()
