@@ -118,7 +118,8 @@ READ_ONLY_OPERATIONS = frozenset(
 # journaled: an execution's tasks call back into the endpoint (a synchronous one while its request
 # is still open), and replaying them would run the executions again. Their effects on other
 # services arrive as requests of their own, which are journaled; the executions' own records are
-# kept by the snapshots, and executions are not resumed after a restart either way.
+# kept by the snapshots. An execution running at a restart is not resumed where it stopped: it is
+# marked ABORTED, and the job it ran runs again in a new execution (stepfunctions.resume_interrupted_jobs).
 EXECUTION_OPERATIONS = frozenset(
     {
         "StartExecution", "StartSyncExecution", "StopExecution", "RedriveExecution",
@@ -648,7 +649,7 @@ def _abort_interrupted_executions() -> int:
             execution.exec_status = status.ABORTED
             execution.stop_date = datetime.datetime.now(datetime.UTC)
             execution.error = "recognito.Restarted"
-            execution.cause = "recognito serve restarted while this execution ran; local executions are not resumed"
+            execution.cause = "recognito serve restarted while this execution ran; its job runs again in a new one"
             aborted += 1
     return aborted
 
