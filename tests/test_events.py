@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 from botocore import xform_name
+import custom_labels_samples
 from conftest import EVENTS, call, invoke_event, load_function
 from models_available import needs_models
 from recognito.collections.faces import NewFace, add_faces
@@ -47,6 +48,8 @@ def test_sample_event(path, monkeypatch):
         face_id = add_faces("my-collection", [NewFace(_unit(0), _BOX, 99.0)], image_id="i", external_image_id=None)[0]
         body = json.loads(event["body"])
         event["body"] = json.dumps({**body, "FaceId": face_id["FaceId"]})
+    if name in custom_labels_samples.OPERATIONS:
+        custom_labels_samples.prepare(name, monkeypatch)
     if name == "get_celebrity_info":
         # The sample names a celebrity of the gallery; here one is added under that Id.
         CelebrityRecord("3Ir0du6", name="Eileen Collins", created=datetime.now(UTC)).save()
