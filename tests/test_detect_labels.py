@@ -135,7 +135,8 @@ def test_through_the_handler() -> None:
     assert response["LabelModelVersion"] == "3.0"
     assert len(response["Labels"]) == 3
     assert all(label["Confidence"] >= 80 for label in response["Labels"])
-    assert response["Labels"][0]["Name"] == "Cup"
+    # The Open Images detector's "Coffee cup" box and its parent "Cup", equally confident.
+    assert [label["Name"] for label in response["Labels"][:2]] == ["Coffee Cup", "Cup"]
 
 
 # ------------------------------------------------------------------------------ MaxLabels, filters

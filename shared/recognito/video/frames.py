@@ -40,9 +40,7 @@ def analyse_frames(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _labels(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
-    from recognito_inference.object_detector import detect_objects
-
-    from recognito.analysis.labels import DETECTOR_MIN_SCORE, general_labels
+    from recognito.analysis.labels import found_objects, general_labels
 
     confidence = request.get("MinConfidence")
     options = {
@@ -50,7 +48,7 @@ def _labels(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
         "Settings": request.get("Settings") or {},
     }
     image = decode_image(jpeg)
-    detections = detect_objects(image.rgb, min_score=DETECTOR_MIN_SCORE)
+    detections = found_objects(image.rgb)
     return [{"Label": label} for label in general_labels(None, image.rgb, detections, options, False, 0)]
 
 
