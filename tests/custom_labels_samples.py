@@ -101,5 +101,7 @@ def prepare(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _at(monkeypatch, DESTINATION_MS)
     projects.create_project({"ProjectName": "cards-prod"})
     if name == "delete_project_policy":
-        document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}]})
+        document = json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}]}
+        )
         policies.put_project_policy({"ProjectArn": project, "PolicyName": "copy-to-prod", "PolicyDocument": document})

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from recognito.custom_labels import datasets, policies
 from recognito.custom_labels.manifests import split_s3_uri
@@ -89,25 +89,34 @@ def record_training_result(
     billable_seconds: int,
     model_artifact: str | None,
 ) -> None:
-    """The end of training: TRAINING_COMPLETED with the model and its evaluation, or TRAINING_FAILED."""
+    """The end of training: TRAINING_COMPLETED with the model and its evaluation, or TRAINING_FAILED.
+    Idempotent: once the version has left TRAINING_IN_PROGRESS, a repeated call changes nothing."""
     if status not in ("TRAINING_COMPLETED", "TRAINING_FAILED"):
         raise ValueError(f"not an end of training: {status}")
     record = get(version_arn)
-    record.update(
-        actions=[
-            ProjectVersionRecord.status.set(status),
-            ProjectVersionRecord.status_message.set(message or _DEFAULT_MESSAGES[status]),
-            ProjectVersionRecord.evaluation.set(evaluation),
-            ProjectVersionRecord.training_result.set(training_result),
-            ProjectVersionRecord.testing_result.set(testing_result),
-            ProjectVersionRecord.manifest_summary.set(manifest_summary),
-            ProjectVersionRecord.billable_seconds.set(int(billable_seconds)),
-            ProjectVersionRecord.model_artifact.set(model_artifact),
-            ProjectVersionRecord.training_end.set(datetime.now(UTC)),
-        ],
-        # Only a version still training takes a result (a late, repeated task cannot undo a later state).
-        condition=ProjectVersionRecord.status == "TRAINING_IN_PROGRESS",
-    )
+    values = {
+        "status": status,
+        "status_message": message or _DEFAULT_MESSAGES[status],
+        "evaluation": evaluation,
+        "training_result": training_result,
+        "testing_result": testing_result,
+        "manifest_summary": manifest_summary,
+        "billable_seconds": int(billable_seconds),
+        "model_artifact": model_artifact,
+        "training_end": datetime.now(UTC),
+    }
+    attributes = ProjectVersionRecord.get_attributes()
+    actions = [
+        attributes[name].set(value) if value is not None else attributes[name].remove()
+        for name, value in values.items()
+    ]
+    try:
+        record.update(actions=actions, condition=ProjectVersionRecord.status == "TRAINING_IN_PROGRESS")
+    except UpdateError as error:
+        # Only a version still training takes a result: a task that runs again after the version
+        # ended (a retried last step) changes nothing.
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 _DEFAULT_MESSAGES = {
