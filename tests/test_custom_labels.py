@@ -676,3 +676,83 @@ def test_copy_project_version_copies_model_and_evaluation_where_policies_allow(p
         error("CopyProjectVersion", {**copy, "DestinationProjectArn": adapter, "VersionName": "x"})
         == "InvalidParameterException"
     )
+
+
+# ---- boto3's waiters -------------------------------------------------------------------------------
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: object):
+        yield self.data
+
+
+@pytest.fixture
+def rekognition():
+    """A stock boto3 client whose requests go to the operations' handlers in this process."""
+    from botocore import xform_name
+    from botocore.awsrequest import AWSResponse
+    from conftest import invoke_event
+    from recognito.protocol import proxy_event
+
+    client = boto3.client("rekognition", endpoint_url="http://recognito.invalid")
+
+    def send(request, **_: object) -> AWSResponse:
+        headers = {key: value.decode() if isinstance(value, bytes) else value for key, value in request.headers.items()}
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+        operation = headers["X-Amz-Target"].rpartition(".")[2]
+        reply = invoke_event(xform_name(operation), proxy_event(body, headers))
+        return AWSResponse(request.url, reply["statusCode"], reply["headers"], _Body(reply["body"].encode()))
+
+    client.meta.events.register("before-send.rekognition", send)
+    return client
+
+
+def test_boto3_waiters_see_training_and_serving_end(rekognition, project, train, state_machine, s3):
+    from botocore.exceptions import WaiterError
+
+    fast = {"Delay": 1, "MaxAttempts": 2}
+    good, bad = _train(project, "good"), _train(project, "bad")
+    with pytest.raises(WaiterError):  # still training after two polls
+        rekognition.get_waiter("project_version_training_completed").wait(
+            ProjectArn=project, VersionNames=["good"], WaiterConfig=fast
+        )
+    _trained(good, s3)
+    rekognition.get_waiter("project_version_training_completed").wait(
+        ProjectArn=project, VersionNames=["good"], WaiterConfig=fast
+    )
+    from recognito.custom_labels import versions
+
+    versions.record_training_result(
+        bad,
+        status="TRAINING_FAILED",
+        message="ERROR_TOO_FEW_IMAGES",
+        evaluation=None,
+        training_result=None,
+        testing_result=None,
+        manifest_summary=None,
+        billable_seconds=1,
+        model_artifact=None,
+    )
+    with pytest.raises(WaiterError, match="failure state"):
+        rekognition.get_waiter("project_version_training_completed").wait(
+            ProjectArn=project, VersionNames=["bad"], WaiterConfig=fast
+        )
+
+    assert rekognition.start_project_version(ProjectVersionArn=good, MinInferenceUnits=1)["Status"] == "STARTING"
+    rekognition.get_waiter("project_version_running").wait(ProjectArn=project, VersionNames=["good"], WaiterConfig=fast)
+    rekognition.stop_project_version(ProjectVersionArn=good)
+    s3.delete_object(Bucket=BUCKET, Key="models/cards/v1/model.npz")
+    rekognition.start_project_version(ProjectVersionArn=good, MinInferenceUnits=1)
+    with pytest.raises(WaiterError, match="failure state"):
+        rekognition.get_waiter("project_version_running").wait(
+            ProjectArn=project, VersionNames=["good"], WaiterConfig=fast
+        )
+    with pytest.raises(rekognition.exceptions.ResourceInUseException):
+        rekognition.start_project_version(ProjectVersionArn=bad, MinInferenceUnits=1)
+    pages = rekognition.get_paginator("describe_project_versions").paginate(
+        ProjectArn=project, PaginationConfig={"PageSize": 1}
+    )
+    assert [d["ProjectVersionArn"] for page in pages for d in page["ProjectVersionDescriptions"]] == [bad, good]
