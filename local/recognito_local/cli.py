@@ -18,6 +18,7 @@ from pathlib import Path
 from recognito_local.admission import BUDGET_ENV, DEFAULT_BUDGET_MB, budget_mb
 from recognito_local.celebrities import add_celebrities_commands
 from recognito_local.keys import add_keys_commands
+from recognito_local.producer import add_put_media_command
 
 DEFAULT_PORT = 8765
 
@@ -110,7 +111,12 @@ def _configure_logging() -> None:
     ours.propagate = False
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_serve, add_keys_commands, add_celebrities_commands]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_serve,
+    add_keys_commands,
+    add_celebrities_commands,
+    add_put_media_command,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ from typing import IO, Any
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from recognito_local import stepfunctions, transactions
+from recognito_local import stepfunctions, streams, transactions
 from recognito_local.admission import Admission, Overloaded
 from recognito_local.persistence import LONG_POLL_STEP_S, StateError, StateStore, received, short_poll
 
@@ -67,6 +67,7 @@ class LocalEndpoint:
         self.store = store
         self.admission = admission or Admission()
         self.ready = threading.Event()
+        self.media = streams.MediaStore()  # Kinesis Video's PutMedia/GetMedia (streams.py)
         self._active = 0
         self._idle = threading.Condition()
 
@@ -75,6 +76,9 @@ class LocalEndpoint:
             status, headers, body = self._health()
             start_response(status, headers)
             return [body]
+        if streams.handles(environ):  # long-lived media streams, answered as they go
+            log.info("kinesisvideo %s", environ["PATH_INFO"].lstrip("/"), extra={"target": None})
+            return streams.serve(environ, start_response, self.media)
         started = time.perf_counter()
         service = signing_service(environ)
         target = environ.get("HTTP_X_AMZ_TARGET") or ""
@@ -86,6 +90,9 @@ class LocalEndpoint:
                 operation = target.rpartition(".")[2] or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')}"
                 label = f"{service or 'unsigned'} {operation}"
                 status, headers, body = self._moto(environ, service, target)
+                if environ.get("PATH_INFO") == streams.GET_DATA_ENDPOINT and status.startswith("200"):
+                    body = streams.data_endpoint(environ, body)
+                    headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
         code, elapsed = int(status.split()[0]), (time.perf_counter() - started) * 1000
         fields = {"target": target or None, "status": code, "duration_ms": round(elapsed, 1)}
         log.info("%s %s %.1fms", label, code, elapsed, extra=fields)
@@ -274,6 +281,7 @@ def serve(
         _ensure_tables()
         stepfunctions.ensure_video_jobs()
         interrupted = stepfunctions.resume_interrupted_jobs()
+        streams.end_interrupted_sessions()
         if interrupted["resumed"] or interrupted["failed"]:
             resumed, failed = len(interrupted["resumed"]), len(interrupted["failed"])
             log.info("jobs the stop interrupted: %d run again, %d FAILED (interrupted too often)", resumed, failed)

@@ -77,13 +77,19 @@ def bridge_lambda_tasks() -> None:
 
 
 MEDIA_ANALYSIS = "media_analysis"
+STREAM_PROCESSOR = "stream_processor"
 
 
 def state_machines() -> dict[str, str]:
     """The jobs' state machines: each ``statemachines/`` name to its ARN."""
+    from recognito.streams import processors
     from recognito.video import jobs, media_analysis
 
-    return {VIDEO_JOBS: jobs.state_machine_arn(), MEDIA_ANALYSIS: media_analysis.state_machine_arn()}
+    return {
+        VIDEO_JOBS: jobs.state_machine_arn(),
+        MEDIA_ANALYSIS: media_analysis.state_machine_arn(),
+        STREAM_PROCESSOR: processors.state_machine_arn(),
+    }
 
 
 def ensure_video_jobs() -> None:

@@ -1,7 +1,7 @@
 """TagResource, UntagResource and ListTagsForResource.
 
 Tags live with their resource's record; a resource is found from its ARN. Collections carry tags
-today; projects, project versions and stream processors join as they are built.
+and stream processors carry tags today; projects and project versions join as they are built.
 """
 
 from __future__ import annotations
@@ -11,20 +11,30 @@ from typing import Any
 from recognito.collections.service import get_collection
 from recognito.errors import InvalidParameterException, ServiceQuotaExceededException
 from recognito.storage import CollectionRecord
+from recognito.storage.tables import StreamProcessorRecord
 
 MAX_TAGS = 50
 
 
-def _resource(arn: str) -> CollectionRecord:
+def _stream_processor(name: str) -> StreamProcessorRecord:
+    from recognito.streams.processors import load
+
+    return load(name)
+
+
+_LOADERS = {"collection": get_collection, "streamprocessor": _stream_processor}
+
+
+def _resource(arn: str) -> CollectionRecord | StreamProcessorRecord:
     # CreateCollection hands out its ARN without the "arn:" prefix, so accept both spellings.
     full = arn if arn.startswith("arn:") else f"arn:{arn}"
     parts = full.split(":", 5)
     if len(parts) != 6 or parts[2] != "rekognition":
         raise InvalidParameterException(f"Invalid resource ARN: {arn}")
     kind, _, name = parts[5].partition("/")
-    if kind != "collection" or not name:
+    if kind not in _LOADERS or not name:
         raise InvalidParameterException(f"Tagging is not supported for resource {arn}")
-    return get_collection(name)
+    return _LOADERS[kind](name)
 
 
 def tag_resource(request: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +42,7 @@ def tag_resource(request: dict[str, Any]) -> dict[str, Any]:
     if len(record.tags.as_dict().keys() | request["Tags"].keys()) > MAX_TAGS:
         raise ServiceQuotaExceededException(f"A resource can have at most {MAX_TAGS} tags")
     # One update action per key, so concurrent taggers of one resource never undo each other.
-    actions = [CollectionRecord.tags[key].set(value) for key, value in request["Tags"].items()]
+    actions = [type(record).tags[key].set(value) for key, value in request["Tags"].items()]
     if actions:  # "Tags": {} is valid (the model's min is 0) and changes nothing
         record.update(actions=actions)
     return {}
@@ -42,7 +52,7 @@ def untag_resource(request: dict[str, Any]) -> dict[str, Any]:
     record = _resource(request["ResourceArn"])
     present = record.tags.as_dict().keys() & set(request["TagKeys"])
     if present:
-        record.update(actions=[CollectionRecord.tags[key].remove() for key in present])
+        record.update(actions=[type(record).tags[key].remove() for key in present])
     return {}
 
 

@@ -205,11 +205,15 @@ def start_stream_processor(request: dict[str, Any]) -> dict[str, Any]:
     _move(record, AT_REST, STARTING, session_id=session_id, session=json.dumps(session), status_message=None)
     from recognito.video.jobs import client
 
-    client("stepfunctions").start_execution(
-        stateMachineArn=state_machine_arn(),
-        name=session_id,
-        input=json.dumps({"Name": record.name, "SessionId": session_id, "Kind": kind(configuration)}),
-    )
+    try:
+        client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn(),
+            name=session_id,
+            input=json.dumps({"Name": record.name, "SessionId": session_id, "Kind": kind(configuration)}),
+        )
+    except Exception:
+        _move(record, (STARTING,), FAILED, status_message="The stream processor's session could not start")
+        raise
     return {"SessionId": session_id}
 
 

@@ -21,8 +21,8 @@ from recognito.errors import ResourceNotFoundException
 from recognito.streams import batches, mkv, processors
 from recognito.video import jobs
 
-READ_SECONDS = 10.0  # the longest a read waits for media before handing back to the loop
-SAMPLES_PER_SECOND = 5.0  # frames analysed per second of stream (Rekognition analyses some, not all)
+READ_SECONDS = 5.0  # the longest a read waits for media (and a Stop for the read) before the loop goes on
+SAMPLES_PER_SECOND = 2.0  # frames analysed per second of stream (Rekognition analyses some, not all)
 SAMPLE_MAX_SIDE = 960  # as stored video's samples (recognito.video.decoding)
 JPEG_QUALITY = 92
 STREAM_STALLED_GRACE = 10.0  # connected home: seconds past MaxDuration a session may wait for media
