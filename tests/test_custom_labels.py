@@ -756,3 +756,17 @@ def test_boto3_waiters_see_training_and_serving_end(rekognition, project, train,
         ProjectArn=project, PaginationConfig={"PageSize": 1}
     )
     assert [d["ProjectVersionArn"] for page in pages for d in page["ProjectVersionDescriptions"]] == [bad, good]
+
+
+def test_tags_of_projects_datasets_and_versions(project, train, state_machine):
+    tagged = ok("CreateProject", {"ProjectName": "tagged", "Tags": {"team": "vision"}})["ProjectArn"]
+    assert ok("ListTagsForResource", {"ResourceArn": tagged})["Tags"] == {"team": "vision"}
+    version = _train(project, "v1")
+    for arn in (project, train, version):
+        ok("TagResource", {"ResourceArn": arn, "Tags": {"stage": "dev", "owner": "me"}})
+        ok("UntagResource", {"ResourceArn": arn, "TagKeys": ["owner"]})
+        assert ok("ListTagsForResource", {"ResourceArn": arn})["Tags"] == {"stage": "dev"}
+    missing = version.rsplit("/", 1)[0] + "/1"
+    assert error("ListTagsForResource", {"ResourceArn": missing}) == "ResourceNotFoundException"
+    # Tagging changes nothing else of the version.
+    assert _status(project, "v1") == "TRAINING_IN_PROGRESS"

@@ -1,7 +1,7 @@
 """TagResource, UntagResource and ListTagsForResource.
 
-Tags live with their resource's record; a resource is found from its ARN. Collections carry tags
-and stream processors carry tags today; projects and project versions join as they are built.
+Tags live with their resource's record; a resource is found from its ARN. Collections, stream
+processors and custom labels projects, datasets and project versions carry tags.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from recognito.collections.service import get_collection
 from recognito.errors import InvalidParameterException, ServiceQuotaExceededException
 from recognito.storage import CollectionRecord
-from recognito.storage.tables import StreamProcessorRecord
+from recognito.storage.tables import CustomLabelsRecord, StreamProcessorRecord
 
 MAX_TAGS = 50
 
@@ -25,13 +25,17 @@ def _stream_processor(name: str) -> StreamProcessorRecord:
 _LOADERS = {"collection": get_collection, "streamprocessor": _stream_processor}
 
 
-def _resource(arn: str) -> CollectionRecord | StreamProcessorRecord:
+def _resource(arn: str) -> CollectionRecord | StreamProcessorRecord | CustomLabelsRecord:
     # CreateCollection hands out its ARN without the "arn:" prefix, so accept both spellings.
     full = arn if arn.startswith("arn:") else f"arn:{arn}"
     parts = full.split(":", 5)
     if len(parts) != 6 or parts[2] != "rekognition":
         raise InvalidParameterException(f"Invalid resource ARN: {arn}")
     kind, _, name = parts[5].partition("/")
+    if kind == "project":
+        from recognito.custom_labels.projects import tagged
+
+        return tagged(full)
     if kind not in _LOADERS or not name:
         raise InvalidParameterException(f"Tagging is not supported for resource {arn}")
     return _LOADERS[kind](name)
