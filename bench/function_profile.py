@@ -122,16 +122,17 @@ def _prepare(directory: str, event: dict) -> dict:
     """What the sample event expects to exist (as tests/test_events.py sets it up)."""
     import numpy as np
     from recognito.collections.faces import NewFace, add_faces
+    from recognito.faces.similarity import FACE_MODEL_VERSION, face_model
 
     if directory not in ("create_collection", "list_collections", "front_door"):
         _call("CreateCollection", {"CollectionId": "my-collection"})
     if directory in ("delete_user", "associate_faces", "disassociate_faces"):
         _call("CreateUser", {"CollectionId": "my-collection", "UserId": "my-user"})
     if directory in ("search_faces", "search_users"):
-        vector = np.random.default_rng(0).standard_normal(512)
+        vector = np.random.default_rng(0).standard_normal(face_model(FACE_MODEL_VERSION).dim)
         box = {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}
         new = NewFace(vector / np.linalg.norm(vector), box, 99.0)
-        face = add_faces("my-collection", [new], image_id="i", external_image_id=None)[0]
+        face = add_faces("my-collection", [new], version=FACE_MODEL_VERSION, image_id="i", external_image_id=None)[0]
         event["body"] = json.dumps({**json.loads(event["body"]), "FaceId": face["FaceId"]})
     return event
 

@@ -36,6 +36,7 @@ def main() -> None:
     from recognito.collections.faces import NewFace, add_faces
     from recognito.collections.indexing import index_faces
     from recognito.collections.service import create_collection, describe_collection
+    from recognito.faces.similarity import FACE_MODEL_VERSION, face_model
     from recognito.storage import ensure_tables
 
     buffer = io.BytesIO()
@@ -59,10 +60,14 @@ def main() -> None:
         )
 
         def store(faces: int) -> None:
-            vectors = rng.standard_normal((faces, 512)).astype(np.float32)
+            vectors = rng.standard_normal((faces, face_model(FACE_MODEL_VERSION).dim)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             add_faces(
-                "bench", [NewFace(v, box, 99.0) for v in vectors], image_id=str(uuid.uuid4()), external_image_id=None
+                "bench",
+                [NewFace(v, box, 99.0) for v in vectors],
+                version=FACE_MODEL_VERSION,
+                image_id=str(uuid.uuid4()),
+                external_image_id=None,
             )
 
         for per_call in (1, 10, 100):

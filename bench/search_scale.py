@@ -2,8 +2,9 @@
 
 Synthetic embeddings that behave like faces (tests/synthetic_faces.py: identities with several
 faces each, same-identity cosine ~0.6-0.9, different ~0-0.3; every query is a new face of a known
-identity). Default: 100k faces; ``--full`` adds 1M. Each size's index is built once into
-.cache/bench/ and reused.
+identity), of the size of new collections' face model version (``--version``; 2.0: 128-d, 1.0:
+512-d), searched at that version's FaceMatchThreshold 80. Default: 100k faces; ``--full`` adds 1M.
+Each size's index is built once into .cache/bench/ and reused.
 
 Printed per size: build time (IVF training + adds), snapshot size and cold load time in a new
 process, memory per face, p50/p95 search latency at MaxFaces 10 on one thread (IVF + exact re-rank
@@ -11,7 +12,7 @@ at several probe counts, and an exact scan for contrast), recall against exact f
 FaceMatchThreshold, add/remove throughput. Then where an exact scan stops being enough (the ANN
 threshold).
 
-    .venv/bin/python bench/search_scale.py [--full] [--sizes 100000,...] [--queries 300]
+    .venv/bin/python bench/search_scale.py [--full] [--sizes 100000,...] [--queries 300] [--version 2.0]
 """
 
 from __future__ import annotations
@@ -29,17 +30,25 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from recognito.faces.similarity import cosine_for_similarity
+from recognito.faces.similarity import FACE_MODEL_VERSION, cosine_for_similarity, face_model
 from recognito.search import AnnParams, DirSnapshotStore, FaceChange, FaceIndex, load_snapshot, save_snapshot
 from recognito.search.index import cells_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from synthetic_faces import synthetic_faces  # noqa: E402
+from synthetic_faces import SyntheticFaces, synthetic_faces  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench" / "search"
 MAX_FACES = 10
-THRESHOLD = cosine_for_similarity(80.0)  # FaceMatchThreshold's default
+# The face model version benchmarked (--version): its embedding size and FaceMatchThreshold 80.
+VERSION = FACE_MODEL_VERSION
+DIM = face_model(VERSION).dim
+THRESHOLD = cosine_for_similarity(80.0, VERSION)  # FaceMatchThreshold's default
+
+
+def use_version(version: str) -> None:
+    global VERSION, DIM, THRESHOLD
+    VERSION, DIM, THRESHOLD = version, face_model(version).dim, cosine_for_similarity(80.0, version)
 
 
 def rss_bytes() -> int:
@@ -61,7 +70,7 @@ def percentiles(seconds: list[float]) -> str:
 
 def build(n: int, faces: np.ndarray, store: DirSnapshotStore, collection: str, params: AnnParams) -> dict:
     """Index every face through the production path (changes, then the offline absorb), snapshot."""
-    index = FaceIndex(collection, "bench", params)
+    index = FaceIndex(collection, "bench", params, DIM)
     t0 = time.perf_counter()
     index.apply(FaceChange(face_id(i), i + 1, faces[i], f"user-{i // 5}") for i in range(n))
     applied = time.perf_counter() - t0
@@ -87,16 +96,27 @@ def ground_truth(faces: np.ndarray, queries: np.ndarray) -> list[set[int]]:
     return truth
 
 
-def measure_search(index: FaceIndex, queries: np.ndarray, truth: list[set[int]]) -> tuple[list[float], float]:
+def same_person(truth: list[set[int]], data: SyntheticFaces) -> list[set[int]]:
+    """The true matches of the query's own identity; the others are different people above the
+    threshold (at 128-d, about 1e-4 of impostor pairs: ~10 a query in 100k faces)."""
+    return [{i for i in t if data.identity[i] == q} for t, q in zip(truth, data.query_identity, strict=True)]
+
+
+def recall(truth: list[set[int]], found: list[set[int]]) -> float:
+    return sum(len(t & f) for t, f in zip(truth, found, strict=False)) / max(1, sum(map(len, truth[: len(found)])))
+
+
+def measure_search(index: FaceIndex, queries: np.ndarray) -> tuple[list[float], list[set[int]]]:
+    """Latency of each query and the faces it found."""
     for q in queries[:20]:
         index.search(q, MAX_FACES, THRESHOLD)  # warm caches
-    latencies, found = [], 0
-    for q, expected in zip(queries, truth, strict=True):
+    latencies, found = [], []
+    for q in queries:
         t0 = time.perf_counter()
         result = index.search(q, MAX_FACES, THRESHOLD)
         latencies.append(time.perf_counter() - t0)
-        found += len(expected & {int(fid[-12:]) for fid, _ in result})
-    return latencies, found / max(1, sum(len(t) for t in truth))
+        found.append({int(fid[-12:]) for fid, _ in result})
+    return latencies, found
 
 
 def exact_only(index: FaceIndex) -> FaceIndex:
@@ -107,11 +127,14 @@ def exact_only(index: FaceIndex) -> FaceIndex:
 
 
 def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
-    print(f"\n== {n:,} faces in one collection (MaxFaces {MAX_FACES}, threshold cosine {THRESHOLD:.3f} = 80%)")
+    print(
+        f"\n== {n:,} faces of {DIM} values in one collection (MaxFaces {MAX_FACES}, threshold cosine "
+        f"{THRESHOLD:.3f} = 80% for face model version {VERSION})"
+    )
     t0 = time.perf_counter()
-    data = synthetic_faces(n, n_queries, seed=n)
+    data = synthetic_faces(n, n_queries, seed=n, dim=DIM)
     print(f"  synthetic data: {time.perf_counter() - t0:.1f} s", flush=True)
-    collection = f"bench-{n}-ivf"
+    collection = f"bench-{n}-{DIM}d-ivf"
     store = DirSnapshotStore(CACHE)
     if rebuild:
         shutil.rmtree(CACHE / collection, ignore_errors=True)
@@ -130,7 +153,7 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
     snapshot_bytes = sum(f.stat().st_size for f in newest.iterdir())
     cold = json.loads(
         subprocess.run(
-            [sys.executable, __file__, "--cold-load", collection, "--query-seed", str(n)],
+            [sys.executable, __file__, "--cold-load", collection, "--query-seed", str(n), "--version", VERSION],
             check=True,
             capture_output=True,
             text=True,
@@ -143,30 +166,32 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
     )
     print(
         f"  memory: {cold['rss_bytes'] / n:,.0f} B/face resident (RSS growth on load; estimate "
-        f"{cold['nbytes'] / n:,.0f}: 1024 float16 matrix + ~550 IVF code, id and hash + ids)"
+        f"{cold['nbytes'] / n:,.0f}: {2 * DIM} float16 matrix + ~{DIM + 40} IVF code, id and hash + ids)"
     )
     index = load_snapshot(collection, "bench", store)
 
     t0 = time.perf_counter()
     truth = ground_truth(data.gallery, data.queries)
+    own = same_person(truth, data)
     print(
         f"  ground truth (exact float32, {len(truth)} queries): {time.perf_counter() - t0:.1f} s; "
-        f"{np.mean([len(t) for t in truth]):.1f} true matches per query, min {min(len(t) for t in truth)}"
+        f"{np.mean([len(t) for t in truth]):.1f} true matches per query, min {min(len(t) for t in truth)}; "
+        f"{np.mean([len(t) for t in own]):.1f} of them the same person"
     )
     faiss.omp_set_num_threads(1)  # one core, as the targets say
-    for fraction in (1 / 64, 1 / 32, 1 / 16):
-        index.params = replace(params, probe_fraction=fraction)
-        latencies, recall = measure_search(index, data.queries, truth)
-        probes = min(index.cells, max(params.min_probes, int(index.cells * fraction)))
-        default = "  <- default" if fraction == params.probe_fraction else ""
+    default_probes = min(index.cells, max(params.min_probes, int(index.cells * params.probe_fraction)))
+    for probes in sorted({default_probes // 2, default_probes, default_probes * 2, default_probes * 4}):
+        index.params = replace(params, probe_fraction=probes / index.cells, min_probes=probes)
+        latencies, found = measure_search(index, data.queries)
+        default = "  <- default" if probes == default_probes else ""
         print(
             f"  search, IVF {probes:>3}/{index.cells} cells + exact re-rank: {percentiles(latencies)}  "
-            f"recall {recall:.4f}{default}"
+            f"recall {recall(truth, found):.4f} (same person {recall(own, found):.4f}){default}"
         )
     index.params = params
     exact = exact_only(index)
-    latencies, recall = measure_search(exact, data.queries[:60], truth[:60])
-    print(f"  search, exact float16 scan:               {percentiles(latencies)}  recall {recall:.4f}")
+    latencies, found = measure_search(exact, data.queries[:60])
+    print(f"  search, exact float16 scan:               {percentiles(latencies)}  recall {recall(truth, found):.4f}")
     del exact
     gc.collect()
 
@@ -175,7 +200,7 @@ def run_size(n: int, n_queries: int, params: AnnParams, rebuild: bool) -> None:
 
 def updates(index: FaceIndex, n: int) -> None:
     """Add, IVF add and remove rates on the loaded index; deleted faces must never come back."""
-    fresh = synthetic_faces(2000, 50, seed=n + 1)
+    fresh = synthetic_faces(2000, 50, seed=n + 1, dim=DIM)
     seq = index.seq
     changes = [FaceChange(f"new-{i}", seq + 1 + i, v, None) for i, v in enumerate(fresh.gallery)]
     t0 = time.perf_counter()
@@ -207,29 +232,30 @@ def updates(index: FaceIndex, n: int) -> None:
 def crossover() -> None:
     """Exact scan vs IVF at small sizes: where ``ann_threshold`` belongs."""
     print("\n== exact scan vs IVF (1 thread, MaxFaces 10)")
-    data = synthetic_faces(50_000, 200, seed=7)
+    data = synthetic_faces(50_000, 200, seed=7, dim=DIM)
     for n in (5_000, 10_000, 20_000, 50_000):
-        index = FaceIndex(f"x{n}", "bench", AnnParams(ann_threshold=10**9))
+        index = FaceIndex(f"x{n}", "bench", replace(AnnParams.for_dim(DIM), ann_threshold=10**9), DIM)
         index.apply(FaceChange(face_id(i), i + 1, data.gallery[i], None) for i in range(n))
         truth = ground_truth(data.gallery[:n], data.queries)
-        exact_lat, _ = measure_search(index, data.queries, truth)
-        index.params = AnnParams(ann_threshold=1)
+        own = same_person(truth, data)
+        exact_lat, _ = measure_search(index, data.queries)
+        index.params = replace(AnnParams.for_dim(DIM), ann_threshold=1)
         faiss.omp_set_num_threads(os.cpu_count() or 1)
         t0 = time.perf_counter()
         index.absorb()
         build_s = time.perf_counter() - t0
         faiss.omp_set_num_threads(1)
-        ann_lat, recall = measure_search(index, data.queries, truth)
+        ann_lat, found = measure_search(index, data.queries)
         print(
             f"  {n:>7,} faces: exact {percentiles(exact_lat)} | IVF ({cells_for(n)} cells, trained in {build_s:.1f} s) "
-            f"{percentiles(ann_lat)} recall {recall:.4f}",
+            f"{percentiles(ann_lat)} recall {recall(truth, found):.4f} (same person {recall(own, found):.4f})",
             flush=True,
         )
 
 
 def cold_load(collection: str, seed: int) -> None:
     """In a fresh process: what a cold function pays before its first answer."""
-    query = synthetic_faces(1000, 1, seed=seed).queries[0]
+    query = synthetic_faces(1000, 1, seed=seed, dim=DIM).queries[0]
     before = rss_bytes()
     t0 = time.perf_counter()
     index = load_snapshot(collection, "bench", DirSnapshotStore(CACHE))
@@ -250,11 +276,13 @@ def main() -> None:
     parser.add_argument("--no-crossover", action="store_true")
     parser.add_argument("--cold-load", help=argparse.SUPPRESS)
     parser.add_argument("--query-seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--version", default=FACE_MODEL_VERSION, help="face model version (its embedding size)")
     args = parser.parse_args()
+    use_version(args.version)
     if args.cold_load:
         cold_load(args.cold_load, args.query_seed)
         return
-    params = AnnParams()
+    params = AnnParams.for_dim(DIM)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [100_000] + ([1_000_000] if args.full else [])
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; params {params}")
     for n in sizes:

@@ -11,7 +11,7 @@ MODELS = Path(__file__).resolve().parents[1] / "layers" / "inference" / "models"
 
 
 def needs_models(*names: str) -> None:
-    missing = [name for name in names or ("centerface", "facenet-int8") if not (MODELS / f"{name}.onnx").exists()]
+    missing = [name for name in names or ("centerface", "sface") if not (MODELS / f"{name}.onnx").exists()]
     if missing and os.environ.get("CI"):
         pytest.fail(f"models missing in CI ({', '.join(missing)}): `make models` must lay them out")
     if missing:

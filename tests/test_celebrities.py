@@ -29,7 +29,7 @@ def jpeg(rgb: np.ndarray) -> bytes:
 
 @pytest.fixture
 def gallery():
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     obama = add_celebrity(
         "Barack Obama", [photo_bytes("obama.jpg"), photo_bytes("obama2.jpg")], ["barackobama.com"], "Male"
     )
@@ -86,7 +86,7 @@ def test_get_celebrity_info_and_the_gallery_stays_private(gallery):
 def test_an_empty_gallery_recognizes_no_one():
     """Nobody is recognized before the gallery has anyone; the same picture after one person is
     added names that person."""
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     picture = {"Image": image(obama3_and_the_astronaut())}
     status, found = call("RecognizeCelebrities", picture)
     assert status == 200 and found["CelebrityFaces"] == [] and len(found["UnrecognizedFaces"]) == 2

@@ -2,7 +2,8 @@
 
 Photographs: scikit-image's astronaut (Eileen Collins) and cameraman, and the Obama and Biden
 photographs that PyPI's face_recognition package ships (tests/face_datasets.py fetches and checks
-them).
+them). CompareFaces embeds with the current face model version (2.0, SFace) and scores on its curve,
+fitted on ../shared/datasets/faces (bench/calibrate_similarity.py), none of these photographs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(autouse=True)
 def models() -> None:
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
 
 
 def compare(source: np.ndarray | bytes, target: np.ndarray | bytes, **request: object) -> dict:
@@ -158,25 +159,28 @@ def test_no_face_in_source_through_the_handler() -> None:
     assert response["__type"] == "InvalidParameterException"
 
 
-def test_embeddings_are_unit_vectors_batched_as_alone() -> None:
-    from recognito.faces.similarity import EMBEDDING_SIZE, cosine_for_similarity, similarity
-    from recognito_inference import face_embedder
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_embeddings_are_unit_vectors_batched_as_alone(version: str) -> None:
+    from recognito.faces.similarity import cosine_for_similarity, face_model, similarity
     from recognito_inference.face_detector import detect_faces
-    from recognito_inference.face_embedder import embed_faces
+    from recognito_inference.face_embedder import EMBEDDERS
 
+    model = face_model(version)
+    needs_models(model.model)
     group = side_by_side(rgb("camera"), rgb("astronaut"))
     detections = detect_faces(group)
-    batch = embed_faces(group, detections)
-    # The inference layer cannot import the shared one: its size and the stored one must agree.
-    assert batch.shape == (2, EMBEDDING_SIZE) == (2, face_embedder.EMBEDDING_SIZE) and batch.dtype == np.float32
+    batch = model.embed(group, detections)
+    # The inference layer cannot import the shared one: its size and the registry's must agree.
+    assert batch.shape == (2, model.dim) == (2, EMBEDDERS[model.model].size) and batch.dtype == np.float32
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
-    alone = np.concatenate([embed_faces(group, [d]) for d in detections])
-    # int8 dynamic quantization scales activations per batch, so a batch-mate nudges a face's
-    # embedding, by a cosine of ~1e-3: far below what tells people apart (impostors' sd ~0.1).
+    alone = np.concatenate([model.embed(group, [d]) for d in detections])
+    # FaceNet's int8 dynamic quantization scales activations per batch, so a batch-mate nudges a
+    # face's embedding, by a cosine of ~1e-3: far below what tells people apart (impostors' sd ~0.1).
     assert ((batch * alone).sum(axis=1) > 0.998).all()
 
     # One against many, many against many, and the threshold a search prefilters with.
-    assert np.shape(similarity(batch[0], batch)) == (2,)
-    assert np.shape(similarity(batch, batch)) == (2, 2)
-    assert similarity(batch[0], batch[0]) > 99.9
-    assert similarity(np.float32(cosine_for_similarity(80.0)) * batch[0], batch[0]) == pytest.approx(80.0)
+    assert np.shape(similarity(batch[0], batch, version)) == (2,)
+    assert np.shape(similarity(batch, batch, version)) == (2, 2)
+    assert similarity(batch[0], batch[0], version) > 99.9
+    at_80 = np.float32(cosine_for_similarity(80.0, version))
+    assert similarity(at_80 * batch[0], batch[0], version) == pytest.approx(80.0)

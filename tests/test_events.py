@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import custom_labels_samples
 import numpy as np
 import pytest
 from botocore import xform_name
-import custom_labels_samples
 from conftest import EVENTS, call, invoke_event, load_function
 from models_available import needs_models
 from recognito.collections.faces import NewFace, add_faces
+from recognito.faces.similarity import FACE_MODEL_VERSION, face_model
 from recognito.registry import registry
 from recognito.storage import CelebrityRecord
 
@@ -19,7 +20,7 @@ _BOX = {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}
 
 
 def _unit(seed: int) -> np.ndarray:
-    vector = np.random.default_rng(seed).standard_normal(512)
+    vector = np.random.default_rng(seed).standard_normal(face_model(FACE_MODEL_VERSION).dim)
     return vector / np.linalg.norm(vector)
 
 
@@ -45,7 +46,13 @@ def test_sample_event(path, monkeypatch):
         call("CreateUser", {"CollectionId": "my-collection", "UserId": "my-user"})
     if name in ("search_faces", "search_users"):
         # The sample names a face of the sample collection; here that face is made first.
-        face_id = add_faces("my-collection", [NewFace(_unit(0), _BOX, 99.0)], image_id="i", external_image_id=None)[0]
+        face_id = add_faces(
+            "my-collection",
+            [NewFace(_unit(0), _BOX, 99.0)],
+            version=FACE_MODEL_VERSION,
+            image_id="i",
+            external_image_id=None,
+        )[0]
         body = json.loads(event["body"])
         event["body"] = json.dumps({**body, "FaceId": face_id["FaceId"]})
     if name in custom_labels_samples.OPERATIONS:

@@ -13,20 +13,22 @@ import pytest
 from conftest import call
 from recognito.collections.faces import NewFace, add_faces
 from recognito.collections.store import DynamoFaceFeed
+from recognito.faces.similarity import FACE_MODEL_VERSION, face_model
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 RNG = np.random.default_rng(7)
 BOX = {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.1}
+DIM = face_model(FACE_MODEL_VERSION).dim  # CreateCollection makes collections of this version
 
 
 def identity(seed: int, faces: int, spread: float = 0.35) -> list[np.ndarray]:
     """Unit vectors around one random centre: cosine about 0.9 to each other, about 0 to others."""
-    centre = np.random.default_rng(seed).standard_normal(512)
+    centre = np.random.default_rng(seed).standard_normal(DIM)
     centre /= np.linalg.norm(centre)
     out = []
     for _ in range(faces):
-        noise = RNG.standard_normal(512)
+        noise = RNG.standard_normal(DIM)
         vector = centre + spread * noise / np.linalg.norm(noise)
         out.append(vector / np.linalg.norm(vector))
     return out
@@ -34,7 +36,9 @@ def identity(seed: int, faces: int, spread: float = 0.35) -> list[np.ndarray]:
 
 def index(collection: str, vectors: list[np.ndarray], external: str | None = None) -> list[str]:
     faces = [NewFace(vector, BOX, 99.9) for vector in vectors]
-    described = add_faces(collection, faces, image_id=str(uuid.uuid4()), external_image_id=external)
+    described = add_faces(
+        collection, faces, version=FACE_MODEL_VERSION, image_id=str(uuid.uuid4()), external_image_id=external
+    )
     return [face["FaceId"] for face in described]
 
 
@@ -160,7 +164,7 @@ def test_feed_sees_every_change_in_order(collection):
     changes = list(DynamoFaceFeed().changes_since(collection, 0))
     assert [change.seq for change in changes] == sorted(change.seq for change in changes)
     by_id = {change.face_id: change for change in changes}
-    assert by_id[ids[1]].embedding is None and by_id[ids[0]].embedding.shape == (512,)
+    assert by_id[ids[1]].embedding is None and by_id[ids[0]].embedding.shape == (DIM,)
     latest = max(change.seq for change in changes)
     assert list(DynamoFaceFeed().changes_since(collection, latest)) == []
 

@@ -33,7 +33,7 @@ def image(raw: bytes) -> dict:
 @pytest.fixture
 def people():
     """A collection holding one photograph of each person, ExternalImageId naming them."""
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     call("CreateCollection", {"CollectionId": "people"})
     photos = {
         "barack-obama": photo_bytes("obama.jpg"),
@@ -91,7 +91,7 @@ def test_search_users_by_image(people):
 
 
 def test_index_faces_max_faces_and_quality_filter():
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     call("CreateCollection", {"CollectionId": "groups"})
     group = next(photo for photo in group_photos() if photo.name == "sample1.jpg")
     status, indexed = call(
@@ -120,7 +120,7 @@ def test_index_faces_max_faces_and_quality_filter():
 
 
 def test_faceless_images():
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     call("CreateCollection", {"CollectionId": "empty"})
     coffee = image(jpeg(data.coffee()))
     status, indexed = call("IndexFaces", {"CollectionId": "empty", "Image": coffee})
@@ -132,7 +132,7 @@ def test_faceless_images():
 
 
 def test_index_faces_with_all_detection_attributes():
-    needs_models("centerface", "facenet-int8", "facemesh", "emotion")
+    needs_models("centerface", "sface", "facemesh", "emotion")
     call("CreateCollection", {"CollectionId": "detailed"})
     status, indexed = call(
         "IndexFaces",

@@ -36,7 +36,7 @@ def faces_jpeg(count: int = 20) -> bytes:
 
 
 def test_sigkill_under_concurrent_writers_loses_no_acknowledged_write(tmp_path):
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     endpoint = Endpoint(tmp_path / "data", tmp_path / "serve.log")
     endpoint.start()
     try:

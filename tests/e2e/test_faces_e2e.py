@@ -31,7 +31,7 @@ def astronaut_jpeg(scale: float = 1.0) -> bytes:
 
 
 def test_concurrent_index_delete_associate_keep_counts_exact(rekognition):
-    needs_models("centerface", "facenet-int8")
+    needs_models("centerface", "sface")
     collection = "e2e-concurrent"
     rekognition.create_collection(CollectionId=collection)
     rekognition.create_user(CollectionId=collection, UserId="eileen")

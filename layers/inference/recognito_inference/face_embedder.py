@@ -10,14 +10,16 @@ level (a rotation only: no shear, no landmark warping). Each crop is then "prewh
 mean and unit variance, as in training. All the faces of one image run as one batch.
 
 The shared layer's ``recognito.faces.similarity`` maps the cosine to Rekognition's 0-100
-``Similarity``; it holds the stored embeddings' size too (``EMBEDDING_SIZE``, which must equal this
-module's: tests/test_compare_faces.py checks both against the model's output).
+``Similarity``; it holds each version's embedding size too, which must equal this module's
+(tests/test_face_model_versions.py checks both against the models' output).
 
 Face model version "2.0" is SFace (OpenCV Zoo's MobileFaceNet, 128-d, blockwise int8 weights):
 chosen over FaceNet, dlib's ResNet and LightCNN by bench/face_models.py. It was trained on faces
 warped onto ArcFace's five-point template at 112x112, so its crop is that similarity warp of the
 detector's five landmarks (``aligned_crops``), fed as BGR 0..255 without normalization.
-``embed_faces(..., version=...)`` picks the model of a face model version.
+``embed_faces(rgb, detections, model)`` runs a model file through its own crop (``EMBEDDERS``);
+which file a face model version uses is the shared layer's registry
+(``recognito.faces.similarity.FACE_MODELS``).
 
 This module imports no ONNX Runtime until a face is embedded.
 """
@@ -51,6 +53,7 @@ SIZE = 160
 # boxes run from the brow to the chin; MTCNN's, which FaceNet saw in training plus a 32 px margin
 # on ~110 px faces, are a little looser. Chosen on the verification pairs (bench/compare_faces.py).
 MARGIN = 0.10
+
 
 def model_name() -> str:
     """The embedding model file in use (``<model dir>/<name>.onnx``)."""
@@ -188,27 +191,28 @@ def embed_aligned(crops: np.ndarray, model: str = SFACE_MODEL) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class FaceModel:
-    """How one face model version turns detected faces into embeddings."""
+class Embedder:
+    """A face network with the crop it was trained on: detections in, L2-normalized embeddings out."""
 
     crops: Callable[[np.ndarray, Sequence[FaceDetection]], np.ndarray]
-    embed: Callable[[np.ndarray], np.ndarray]
+    embed: Callable[[np.ndarray, str], np.ndarray]  # (crops, model file stem) -> (n, size)
     size: int
 
 
-# Keyed by the FaceModelVersion a collection records (recognito.faces.similarity).
-MODELS: dict[str, FaceModel] = {
-    "1.0": FaceModel(face_crops, embed_crops, EMBEDDING_SIZE),
-    "2.0": FaceModel(aligned_crops, embed_aligned, SFACE_EMBEDDING_SIZE),
+_FACENET = Embedder(face_crops, embed_crops, EMBEDDING_SIZE)
+_SFACE = Embedder(aligned_crops, embed_aligned, SFACE_EMBEDDING_SIZE)
+# Keyed by model file: the face model versions (recognito.faces.similarity.FACE_MODELS) name the
+# file, this says how it takes faces; FaceNet's variants share its crop.
+EMBEDDERS: dict[str, Embedder] = {
+    "facenet": _FACENET,
+    "facenet-fp16": _FACENET,
+    DEFAULT_MODEL: _FACENET,
+    SFACE_MODEL: _SFACE,
 }
 
 
-def embed_faces(
-    rgb: np.ndarray, detections: Sequence[FaceDetection], *, model: str | None = None, version: str | None = None
-) -> np.ndarray:
-    """(n, d) float32 L2-normalized embeddings of the detected faces of an RGB image, in order:
-    FaceNet (``model`` picks its variant) unless ``version`` names another face model version."""
-    if version is not None and version != "1.0":
-        chosen = MODELS[version]
-        return chosen.embed(chosen.crops(rgb, detections))
-    return embed_crops(face_crops(rgb, detections), model)
+def embed_faces(rgb: np.ndarray, detections: Sequence[FaceDetection], model: str) -> np.ndarray:
+    """(n, d) float32 L2-normalized embeddings of the detected faces of an RGB image, in order, by
+    the model file ``model`` (a key of ``EMBEDDERS``) through the crop it was trained on."""
+    chosen = EMBEDDERS[model]
+    return chosen.embed(chosen.crops(rgb, detections), model)

@@ -11,7 +11,6 @@ import numpy as np
 from recognito.collections.service import get_collection
 from recognito.collections.store import Plan, chunks, commit, encode_embedding
 from recognito.errors import InvalidParameterException
-from recognito.faces.similarity import FACE_MODEL_VERSION
 from recognito.pagination import decode_token, encode_token
 from recognito.storage import FaceRecord
 
@@ -52,14 +51,14 @@ class NewFace:
 
 
 def add_faces(
-    collection_id: str, faces: list[NewFace], *, image_id: str, external_image_id: str | None
+    collection_id: str, faces: list[NewFace], *, version: str, image_id: str, external_image_id: str | None
 ) -> list[dict[str, Any]]:
-    """Store faces of one image with fresh FaceIds; returns their ``Face`` descriptions."""
+    """Store faces of one image, embedded by face model ``version``, with fresh FaceIds; returns
+    their ``Face`` descriptions."""
     collection = get_collection(collection_id)
-    if collection.face_model_version != FACE_MODEL_VERSION:
+    if collection.face_model_version != version:  # re-created with another model since it was read
         raise InvalidParameterException(
-            f"Collection {collection_id} holds {collection.face_model_version} faces; "
-            f"this server embeds with {FACE_MODEL_VERSION}"
+            f"Collection {collection_id} holds {collection.face_model_version} faces, not {version}; retry the request"
         )
     records = [
         FaceRecord(
@@ -69,7 +68,7 @@ def add_faces(
             external_image_id=external_image_id,
             bounding_box=face.bounding_box,
             confidence=face.confidence,
-            model_version=FACE_MODEL_VERSION,
+            model_version=version,
             embedding=encode_embedding(face.embedding),
             seq=0,
         )

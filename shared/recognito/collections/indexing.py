@@ -1,7 +1,8 @@
 """IndexFaces: the faces of an image, detected and embedded, added to a collection.
 
-It detects and embeds with the same models as DetectFaces and CompareFaces and hands the
-embeddings to the storage (``faces.add_faces``); it never searches, so it does not load the
+It detects with the same model as DetectFaces, embeds with the collection's face model version
+(the one it was created with, which may be older than CompareFaces') and hands the embeddings to
+the storage (``faces.add_faces``); it never searches, so it does not load the
 search layer.
 """
 
@@ -11,11 +12,11 @@ import uuid
 from typing import Any
 
 from recognito_inference.face_detector import detect_faces
-from recognito_inference.face_embedder import embed_faces
 
 from recognito.collections.faces import NewFace, add_faces
 from recognito.collections.service import get_collection
 from recognito.faces.details import DescribedFace, describe_faces
+from recognito.faces.similarity import face_model
 from recognito.images import limits_for, load_image
 
 MAX_FACES_PER_IMAGE = 100  # "IndexFaces returns no more than 100 detected faces in an image"
@@ -41,13 +42,15 @@ def index_faces(request: dict[str, Any]) -> dict[str, Any]:
         else:
             kept.append(face)
 
-    embeddings = embed_faces(image.rgb, [face.detection for face in kept])
+    version = collection.face_model_version
+    embeddings = face_model(version).embed(image.rgb, [face.detection for face in kept])
     faces = add_faces(
         collection.collection_id,
         [
             NewFace(embedding, face.detail["BoundingBox"], face.detail["Confidence"])
             for embedding, face in zip(embeddings, kept, strict=True)
         ],
+        version=version,
         image_id=str(uuid.uuid4()),
         external_image_id=request.get("ExternalImageId"),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from recognito.collections.search import snapshot_store
 from recognito.collections.store import DynamoFaceFeed
+from recognito.faces.similarity import face_model
 from recognito.search.snapshot import refresh_snapshot, snapshot_seq
 from recognito.storage import CollectionRecord
 
@@ -35,5 +36,6 @@ def refresh_snapshots(
         incarnation = collection.created.isoformat()
         behind = int(collection.seq) - (snapshot_seq(collection.collection_id, incarnation, store) or 0)
         if behind >= min_changes or behind == int(collection.seq):
-            done.append(refresh_snapshot(collection.collection_id, feed, store, max_seconds=max_seconds))
+            dim = face_model(collection.face_model_version).dim
+            done.append(refresh_snapshot(collection.collection_id, feed, store, max_seconds=max_seconds, dim=dim))
     return done

@@ -12,10 +12,10 @@ from recognito.collections.faces import live_faces
 from recognito.collections.service import get_collection
 from recognito.collections.store import Plan, chunks, commit, decode_embedding
 from recognito.errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException
-from recognito.faces.similarity import EMBEDDING_SIZE, similarity_percent
+from recognito.faces.similarity import face_model, similarity_percent
 from recognito.idempotency import by_client_request_token
 from recognito.pagination import decode_token, encode_token
-from recognito.storage import FaceRecord, UserRecord
+from recognito.storage import CollectionRecord, FaceRecord, UserRecord
 
 MAX_FACES_PER_USER = 100
 DEFAULT_USER_MATCH_THRESHOLD = 75.0
@@ -101,7 +101,7 @@ def associate_faces(request: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"AssociatedFaces": [], "UnsuccessfulFaceAssociations": []}
     for wanted in chunks(list(dict.fromkeys(request["FaceIds"]))):
         associated, refused, status = commit(
-            collection_id, lambda _, wanted=wanted: _plan_association(collection_id, user_id, wanted, threshold)
+            collection_id, lambda collection, wanted=wanted: _plan_association(collection, user_id, wanted, threshold)
         )
         result["AssociatedFaces"] += associated
         result["UnsuccessfulFaceAssociations"] += refused
@@ -109,10 +109,11 @@ def associate_faces(request: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _plan_association(collection_id: str, user_id: str, wanted: list[str], threshold: float) -> Plan:
+def _plan_association(collection: CollectionRecord, user_id: str, wanted: list[str], threshold: float) -> Plan:
+    collection_id, version = collection.collection_id, collection.face_model_version
     user = require_user(collection_id, user_id)
     faces = live_faces(collection_id, wanted)
-    known = _vectors(live_faces(collection_id, sorted(user.face_ids)).values())
+    known = _vectors(live_faces(collection_id, sorted(user.face_ids)).values(), face_model(version).dim)
     if len(user.face_ids) >= MAX_FACES_PER_USER:
         raise ServiceQuotaExceededException(
             f"User {user_id} already has {MAX_FACES_PER_USER} faces, the most a user can have"
@@ -127,7 +128,7 @@ def _plan_association(collection_id: str, user_id: str, wanted: list[str], thres
             continue  # "already associated with the given UserID: ignored and not returned"
         elif face.user_id:
             refused.append(_refusal(face_id, user_id, "ASSOCIATED_TO_A_DIFFERENT_USER"))
-        elif (confidence := _resemblance(face, known)) is not None and confidence < threshold:
+        elif (confidence := _resemblance(face, known, version)) is not None and confidence < threshold:
             refused.append(_refusal(face_id, user_id, "LOW_MATCH_CONFIDENCE", confidence))
         elif len(to_write) >= room:
             # Past a user's 100 faces AWS returns the face as unsuccessful; no reason in its enum fits.
@@ -203,15 +204,16 @@ def _set_user(face: FaceRecord, user_id: str | None):
     return write
 
 
-def _vectors(faces: Iterable[FaceRecord]) -> np.ndarray:
-    return np.array([decode_embedding(face.embedding) for face in faces], dtype=np.float32).reshape(-1, EMBEDDING_SIZE)
+def _vectors(faces: Iterable[FaceRecord], dim: int) -> np.ndarray:
+    return np.array([decode_embedding(face.embedding) for face in faces], dtype=np.float32).reshape(-1, dim)
 
 
-def _resemblance(face: FaceRecord, known: np.ndarray) -> float | None:
-    """How much a face looks like a user's faces (0-100, the best match), or None while the user has none."""
+def _resemblance(face: FaceRecord, known: np.ndarray, version: str) -> float | None:
+    """How much a face looks like a user's faces (0-100, the best match, on the collection's face
+    model version's scale), or None while the user has none."""
     if len(known) == 0:
         return None
-    return float(similarity_percent(known @ decode_embedding(face.embedding)).max())
+    return float(similarity_percent(known @ decode_embedding(face.embedding), version).max())
 
 
 def _refusal(face_id: str, user_id: str, reason: str, confidence: float | None = None) -> dict[str, Any]:

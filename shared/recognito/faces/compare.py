@@ -8,8 +8,8 @@ NONE) leaves out faces, of either image, that miss its bar: "Filtered faces aren
 "If no faces are detected in the source or target images, CompareFaces returns an
 InvalidParameterException error."
 
-Each image is fetched and decoded once; the crops of the source face and of all target faces
-are embedded in one run of the network.
+Each image is fetched and decoded once. Faces are embedded by the current face model version
+(``FACE_MODEL_VERSION``, SFace since "2.0") and scored on that version's Similarity curve.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from recognito_inference.face_detector import BASE_LONG_SIDE, FaceDetection, detect_faces
-from recognito_inference.face_embedder import embed_crops, face_crops
 
 from recognito.errors import InvalidParameterException
 from recognito.faces.details import DescribedFace, describe_faces
-from recognito.faces.similarity import similarity
+from recognito.faces.similarity import FACE_MODEL_VERSION, face_model, similarity
 from recognito.images import INVALID_PARAMETERS_MESSAGE, DecodedImage, limits_for, load_image
 
 MAX_TARGET_FACES = 100  # "each of the 100 largest faces detected in the target input image"
@@ -92,11 +91,10 @@ def compare_faces(request: dict[str, Any]) -> dict[str, Any]:
     targets = _filtered(target, found, quality_filter)
     target_details = [face.detail for face in targets]
 
-    crops = np.concatenate(
-        [face_crops(source.rgb, [source_face.detection]), face_crops(target.rgb, [face.detection for face in targets])]
-    )
-    embeddings = embed_crops(crops)
-    scores = np.atleast_1d(similarity(embeddings[0], embeddings[1:]))
+    model = face_model(FACE_MODEL_VERSION)
+    source_embedding = model.embed(source.rgb, [source_face.detection])[0]
+    target_embeddings = model.embed(target.rgb, [face.detection for face in targets])
+    scores = np.atleast_1d(similarity(source_embedding, target_embeddings, model.version))
 
     matches = [
         {"Similarity": float(score), "Face": detail}

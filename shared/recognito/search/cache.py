@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from recognito.errors import ResourceNotFoundException
 from recognito.search.feed import FaceFeed
-from recognito.search.index import AnnParams, FaceIndex
+from recognito.search.index import DIM, AnnParams, FaceIndex
 from recognito.search.snapshot import SnapshotStore, load_snapshot, snapshot_manifest
 
 
@@ -69,8 +69,9 @@ class IndexCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, collection_id: str, feed: FaceFeed, store: SnapshotStore | None = None) -> FaceIndex:
-        """The collection's index with every change visible to ``feed`` applied.
+    def get(self, collection_id: str, feed: FaceFeed, store: SnapshotStore | None = None, dim: int = DIM) -> FaceIndex:
+        """The collection's index with every change visible to ``feed`` applied; ``dim`` is the size
+        of the collection's embeddings (its face model version's).
 
         Raises ResourceNotFoundException (from the feed) when the collection is gone."""
         with self._lock:
@@ -88,10 +89,12 @@ class IndexCache:
                 self.drop(collection_id)
                 raise
             snapshots = store if store is not None else self.store
-            if entry.index is None or entry.index.incarnation != incarnation:
+            if entry.index is None or entry.index.incarnation != incarnation or entry.index.dim != dim:
                 entry.index = None  # the old incarnation's faces must not answer, even on failure below
                 loaded = load_snapshot(collection_id, incarnation, snapshots) if snapshots is not None else None
-                entry.index = loaded or FaceIndex(collection_id, incarnation, self.params)
+                if loaded is not None and loaded.dim != dim:
+                    loaded = None  # not this collection's embeddings: rebuild from the feed
+                entry.index = loaded or FaceIndex(collection_id, incarnation, self.params, dim)
             index = entry.index
             index.apply(feed.changes_since(collection_id, index.seq))
             stale = index.needs_training() or index.pending >= self.reload_pending
@@ -143,4 +146,3 @@ class IndexCache:
                 if cid != keep:
                     total -= sizes.get(cid, 0)
                     del self._entries[cid]
-

@@ -23,7 +23,7 @@ class FaceChange(NamedTuple):
 
     face_id: str  # UUID string
     seq: int
-    embedding: np.ndarray | None  # float32 (512,) L2-normalized; None: the face was deleted (a tombstone)
+    embedding: np.ndarray | None  # float32 (dim,) L2-normalized; None: the face was deleted (a tombstone)
     user_id: str | None  # the user the face is associated with (AssociateFaces writes a new change)
 
 

@@ -10,7 +10,7 @@ Why this shape:
   a query scans the faces of its ``nprobe`` nearest cells. On clustered face embeddings it found
   0.997 of the exact matches at 1M faces in ~2.5 ms (one core), it builds in under a minute (an HNSW graph took
   25 minutes on two cores and, at 1M, left ~7% of faces unreachable from their own vector: its edge
-  pruning cuts tight identity clusters apart), and adding a face costs one 512 x nlist product, so
+  pruning cuts tight identity clusters apart), and adding a face costs one dim x nlist product, so
   it keeps up with writes on the request path. See README.md and bench/search_scale.py.
 - Faces not yet in the IVF are *pending* (before it is trained, or between a write and ``absorb``):
   searches scan them exactly beside it, so a face is searchable the moment its change is applied.
@@ -38,11 +38,14 @@ import faiss
 import numkong
 import numpy as np
 
-from recognito.faces.similarity import EMBEDDING_SIZE as DIM
+from recognito.faces.similarity import FACE_MODEL_VERSION, face_model
 from recognito.locks import ReadWriteLock
 from recognito.search.feed import FaceChange
 
 SNAPSHOT_FORMAT = 2
+# An index holds one face model version's embeddings (its size: 512 for "1.0", 128 for "2.0");
+# by default the one new collections are created with.
+DIM = face_model(FACE_MODEL_VERSION).dim
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,16 @@ class AnnParams:
     pending_full_scan: float = 0.25  # scan everything exactly once this share of faces is pending
     apply_batch: int = 4096  # changes applied per write lock
 
+    @classmethod
+    def for_dim(cls, dim: int) -> AnnParams:
+        """The defaults (measured at 512-d) at the same cost per query for ``dim``-value embeddings:
+        an exact scan and a cell's codes cost in proportion to the size, so a 128-d index scans
+        exactly up to 4x the faces and probes 4x the cells. It needs them: on 128-d clustered faces
+        16 probes of 256 cells found 0.89 of the same person's faces above the threshold, 64 found
+        0.99 (bench/search_scale.py, 100k faces), as 16 did at 512-d."""
+        scale = max(1, 512 // dim)
+        return cls(ann_threshold=20_000 * scale, probe_fraction=scale / 32, min_probes=16 * scale)
+
 
 def cells_for(faces: int) -> int:
     """IVF cells for a collection size: the power of two nearest sqrt(n), so a cell holds ~sqrt(n)
@@ -67,10 +80,10 @@ def cells_for(faces: int) -> int:
     return cells
 
 
-def _as_query(query: np.ndarray) -> np.ndarray:
+def _as_query(query: np.ndarray, dim: int) -> np.ndarray:
     q = np.asarray(query, dtype=np.float32).reshape(-1)
-    if q.shape[0] != DIM:
-        raise ValueError(f"query has {q.shape[0]} dimensions, expected {DIM}")
+    if q.shape[0] != dim:
+        raise ValueError(f"query has {q.shape[0]} dimensions, expected {dim}")
     norm = float(np.linalg.norm(q))
     return q / norm if norm > 0 else q
 
@@ -78,13 +91,16 @@ def _as_query(query: np.ndarray) -> np.ndarray:
 class FaceIndex:
     """The faces of one collection (one incarnation of it), searchable by cosine similarity."""
 
-    def __init__(self, collection_id: str, incarnation: str = "", params: AnnParams | None = None) -> None:
+    def __init__(
+        self, collection_id: str, incarnation: str = "", params: AnnParams | None = None, dim: int = DIM
+    ) -> None:
         self.collection_id = collection_id
         self.incarnation = incarnation
-        self.params = params or AnnParams()
+        self.params = params or AnnParams.for_dim(dim)
+        self.dim = dim  # the embeddings' size, fixed by the collection's face model version
         self.seq = 0  # every change with seq <= this is applied
         self._n = 0  # slots in use (live or free); rows past it are unused capacity
-        self._matrix = np.zeros((0, DIM), np.float16)
+        self._matrix = np.zeros((0, dim), np.float16)
         self._alive = np.zeros(0, bool)
         self._in_ann = np.zeros(0, bool)
         self._ids: list[str | None] = []
@@ -134,12 +150,12 @@ class FaceIndex:
     @property
     def nbytes(self) -> int:
         """Resident size estimate: matrix, IVF codes and ids, and the Python id maps (~200 B per face)."""
-        ann = self._ann.ntotal * (DIM + 8 + 32) + self._ann.nlist * DIM * 4 if self._ann is not None else 0
+        ann = self._ann.ntotal * (self.dim + 8 + 32) + self._ann.nlist * self.dim * 4 if self._ann is not None else 0
         return int(self._matrix.nbytes + self._alive.nbytes * 2 + ann + 200 * len(self._ids))
 
     def search(self, query: np.ndarray, max_faces: int, min_similarity_cosine: float) -> list[tuple[str, float]]:
         """Up to ``max_faces`` (face_id, cosine) with cosine >= the threshold, best first."""
-        q = _as_query(query)
+        q = _as_query(query, self.dim)
         if max_faces <= 0:
             return []
         with self._rw.shared():
@@ -238,8 +254,8 @@ class FaceIndex:
 
     def _upsert(self, face_id: str, embedding: np.ndarray, user_id: str | None) -> None:
         row = np.asarray(embedding, dtype=np.float32).reshape(-1)
-        if row.shape[0] != DIM:
-            raise ValueError(f"embedding has {row.shape[0]} dimensions, expected {DIM}")
+        if row.shape[0] != self.dim:
+            raise ValueError(f"embedding has {row.shape[0]} dimensions, expected {self.dim}")
         row16 = row.astype(np.float16)
         slot = self._slot_of.get(face_id)
         if slot is not None:
@@ -284,7 +300,7 @@ class FaceIndex:
         return self._n - 1
 
     def _grow(self, capacity: int) -> None:
-        matrix = np.zeros((capacity, DIM), np.float16)
+        matrix = np.zeros((capacity, self.dim), np.float16)
         matrix[: self._n] = self._matrix[: self._n]
         alive = np.zeros(capacity, bool)
         alive[: self._n] = self._alive[: self._n]
@@ -298,9 +314,9 @@ class FaceIndex:
         """A new, empty IVF whose cells are k-means centroids of (a sample of) the live faces."""
         live = np.flatnonzero(self._alive[: self._n])
         sample = np.random.default_rng(len(live)).choice(live, min(len(live), 64 * cells), replace=False)
-        quantizer = faiss.IndexFlatIP(DIM)
+        quantizer = faiss.IndexFlatIP(self.dim)
         ann = faiss.IndexIVFScalarQuantizer(
-            quantizer, DIM, cells, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            quantizer, self.dim, cells, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
         ann.train(self._matrix[np.sort(sample)].astype(np.float32))
         ann.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove_ids by id without a full pass
@@ -375,7 +391,7 @@ class FaceIndex:
                 "seq": self.seq,
                 "slots": n,
                 "faces": len(self),
-                "dim": DIM,
+                "dim": self.dim,
                 "params": asdict(self.params),
                 "ann": self._ann is not None,
                 "cells": self.cells,
@@ -395,16 +411,17 @@ class FaceIndex:
 
     @classmethod
     def from_parts(cls, manifest: dict, parts: dict[str, bytes]) -> FaceIndex:
-        if manifest.get("format") != SNAPSHOT_FORMAT or manifest.get("dim") != DIM:
+        if manifest.get("format") != SNAPSHOT_FORMAT or not isinstance(manifest.get("dim"), int):
             raise ValueError(f"unsupported snapshot {json.dumps({k: manifest.get(k) for k in ('format', 'dim')})}")
-        index = cls(manifest["collection_id"], manifest["incarnation"], AnnParams(**manifest["params"]))
+        params = AnnParams(**manifest["params"])
+        index = cls(manifest["collection_id"], manifest["incarnation"], params, dim=manifest["dim"])
         n = int(manifest["slots"])
         ids = parts["ids"].decode().split("\n") if n else []
         users = parts["users"].decode().split("\n") if n else []
         if len(ids) != n or len(users) != n:
             raise ValueError("snapshot ids do not match its slot count")
         index._grow(n + max(1024, n // 10))  # headroom: the first adds after a load do not copy it all
-        index._matrix[:n] = np.frombuffer(parts["matrix"], np.float16).reshape(n, DIM)
+        index._matrix[:n] = np.frombuffer(parts["matrix"], np.float16).reshape(n, index.dim)
         index._ids = [i or None for i in ids]
         index._users = [u or None for u in users]
         index._slot_of = {face_id: slot for slot, face_id in enumerate(ids) if face_id}

@@ -29,7 +29,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from recognito.search.feed import FaceFeed
-from recognito.search.index import AnnParams, FaceIndex
+from recognito.search.index import DIM, AnnParams, FaceIndex
 
 
 class SnapshotStore(Protocol):
@@ -233,16 +233,20 @@ def refresh_snapshot(
     min_changes: int = 1,
     max_seconds: float = 600.0,
     params: AnnParams | None = None,
+    dim: int = DIM,
 ) -> dict:
     """Bring a collection's snapshot up to date: for a scheduled function, not the request path.
 
     Loads the latest snapshot (or starts empty), applies the changes since, (re)trains the IVF when
     the collection outgrew its cells (about a minute for 1M faces on two cores: too long for a
     request, fine here), adds pending faces, and writes a new snapshot when at least ``min_changes``
-    changes were applied or the IVF changed. Returns what it did."""
+    changes were applied or the IVF changed. ``dim``: the size of the collection's embeddings.
+    Returns what it did."""
     start = time.perf_counter()
     incarnation = feed.incarnation(collection_id)
-    index = load_snapshot(collection_id, incarnation, store) or FaceIndex(collection_id, incarnation, params)
+    index = load_snapshot(collection_id, incarnation, store)
+    if index is None or index.dim != dim:
+        index = FaceIndex(collection_id, incarnation, params, dim)
     applied = index.apply(feed.changes_since(collection_id, index.seq))
     cells = index.cells
     absorbed = index.absorb(max_seconds=max(0.0, max_seconds - (time.perf_counter() - start)), offline=True)

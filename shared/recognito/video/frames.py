@@ -85,23 +85,25 @@ def _face_search(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     """Every face of the frame (DEFAULT FaceDetail) with the collection's faces it matches; the
     Person Index is the finish step's, which sees the whole video."""
     from recognito_inference.face_detector import detect_faces
-    from recognito_inference.face_embedder import embed_faces
 
     from recognito.collections.search import requested_face_matches
+    from recognito.collections.service import get_collection
     from recognito.faces.details import face_details
     from recognito.faces.detect import MAX_FACES
+    from recognito.faces.similarity import face_model
 
     image = decode_image(jpeg)
     detections = detect_faces(image.rgb, max_faces=MAX_FACES)
     if not detections:
         return []
     details = face_details(image, detections)
-    embeddings = embed_faces(image.rgb, detections)
+    collection = get_collection(request["CollectionId"])  # its faces' model embeds the frame's
+    embeddings = face_model(collection.face_model_version).embed(image.rgb, detections)
     search = {"FaceMatchThreshold": request.get("FaceMatchThreshold", 80.0)}
     return [
         {
             "Person": {"BoundingBox": detail["BoundingBox"], "Face": detail},
-            "FaceMatches": requested_face_matches(search, request["CollectionId"], embedding),
+            "FaceMatches": requested_face_matches(search, collection, embedding),
         }
         for detail, embedding in zip(details, embeddings, strict=True)
     ]
