@@ -13,8 +13,8 @@ denies it.
 
 from __future__ import annotations
 
-import fnmatch
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -95,12 +95,16 @@ def _principal_accounts(statement: dict[str, Any]) -> list[str]:
     return accounts
 
 
+def _wildcard(pattern: str, *, case: bool) -> re.Pattern[str]:
+    """IAM's wildcards: ``*`` any run of characters, ``?`` one; nothing else is special."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, 0 if case else re.IGNORECASE)
+
+
 def _matches(patterns: list[str] | None, value: str, *, case: bool) -> bool:
     if patterns is None:
         return True
-    if case:
-        return any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
-    return any(fnmatch.fnmatchcase(value.lower(), pattern.lower()) for pattern in patterns)
+    return any(_wildcard(pattern, case=case).fullmatch(value) for pattern in patterns)
 
 
 def _applies(statement: dict[str, Any], account: str, resource: str) -> bool:
