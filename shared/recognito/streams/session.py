@@ -169,8 +169,9 @@ class FragmentAssembler:
 def _sample(
     fragment: Fragment, position: dict[str, Any], limit: int | None
 ) -> tuple[list[tuple[dict[str, Any], bytes]], bool]:
-    """The fragment's frames on the sampling grid (of producer time, continued across
-    fragments), as JPEG; True once past the session's MaxDuration."""
+    """The fragment's frames on the sampling grid (every 1/``SAMPLES_PER_SECOND`` s of producer
+    time from the session's first frame, continued across fragments), as JPEG; True once past
+    the session's MaxDuration."""
     import av
 
     found: list[tuple[dict[str, Any], bytes]] = []
@@ -189,10 +190,10 @@ def _sample(
                 offset = max(0.0, float(frame.pts * stream.time_base) - fragment.start_seconds)
                 producer_millis = int(round((fragment.producer_timestamp + offset) * 1000))
                 position.setdefault("FirstMillis", producer_millis)
-                position["LastMillis"] = producer_millis
                 if limit is not None and producer_millis - position["FirstMillis"] >= limit:
                     return found, True
-                slot = int(producer_millis * SAMPLES_PER_SECOND // 1000)
+                position["LastMillis"] = producer_millis
+                slot = int((producer_millis - position["FirstMillis"]) * SAMPLES_PER_SECOND // 1000)
                 if slot <= position.get("LastSlot", -1):
                     continue
                 position["LastSlot"] = slot
