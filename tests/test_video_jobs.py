@@ -379,3 +379,23 @@ def test_smpte_timecodes_drop_frames_at_29_97_and_59_94():
     assert smpte(17982, ntsc) == "00:10:00;00" and smpte(107892, ntsc) == "01:00:00;00"
     assert smpte(3600, double) == "00:01:00;04"
     assert smpte(25 * 3661 + 3, 25.0) == "01:01:01:03"
+
+
+def test_color_bars_where_the_card_is(video_aws, tmp_path):
+    """One second of SMPTE bars inside the bunny: one ColorBars cue over exactly those frames,
+    and the card is a shot of its own (a cut where it starts and where it ends)."""
+    from video_clips import BAR_FRAMES, bars_clip
+
+    video_aws.upload_file(str(bars_clip(tmp_path / "bars.mp4")), BUCKET, "bars.mp4")
+    body = finished(
+        "GetSegmentDetection", ok("StartSegmentDetection", {"Video": video("bars.mp4"), "SegmentTypes": BOTH})["JobId"]
+    )
+    assert body["JobStatus"] == "SUCCEEDED", body
+    cues = [s for s in body["Segments"] if s["Type"] == "TECHNICAL_CUE"]
+    assert [(c["TechnicalCueSegment"]["Type"], c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [
+        ("ColorBars", BAR_FRAMES[0], BAR_FRAMES[1] - 1)
+    ]
+    assert cues[0]["TechnicalCueSegment"]["Confidence"] >= 90 and cues[0]["DurationMillis"] == 1000
+    starts = [s["StartFrameNumber"] for s in body["Segments"] if s["Type"] == "SHOT"]
+    assert any(abs(start - BAR_FRAMES[0]) <= 2 for start in starts), starts
+    assert any(abs(start - BAR_FRAMES[1]) <= 2 for start in starts), starts

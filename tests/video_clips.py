@@ -31,12 +31,14 @@ def source_frames(path: Path, size: tuple[int, int], skip: int = 0, count: int |
             yield np.asarray(image.convert("RGB"))
 
 
-def encode(frames: Iterable[np.ndarray], path: Path, rate: Fraction | int = 25, *, audio: bool = False) -> Path:
+def encode(
+    frames: Iterable[np.ndarray], path: Path, rate: Fraction | int = 25, *, audio: bool = False, crf: int = 20
+) -> Path:
     """H.264 in MP4 (yuv420p, limited range, every frame kept: no scene-cut keyframe tricks needed)."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=rate)
         stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "20"}
+        stream.options = {"preset": "ultrafast", "crf": str(crf)}
         first = True
         for rgb in frames:
             if first:
@@ -90,3 +92,63 @@ def title_clip(path: Path) -> Path:
     ImageDraw.Draw(card).text((80, 140), TITLE, fill="black", font=ImageFont.load_default(size=72))
     title = [np.asarray(card)] * TEXT_FRAMES
     return encode(title + list(source_frames(BUNNY, (640, 360), skip=40, count=25)), path, RATE)
+
+
+# ---- colour bar test cards, drawn to their standards' proportions at 75% amplitude -------------
+BARS_75 = [(191, 191, 191), (191, 191, 0), (0, 191, 191), (0, 191, 0), (191, 0, 191), (191, 0, 0), (0, 0, 191)]
+
+
+def _columns(width: int, left: float, right: float, count: int) -> list[tuple[int, int]]:
+    edges = np.linspace(left * width, right * width, count + 1).round().astype(int)
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def smpte_bars(width: int, height: int) -> np.ndarray:
+    """SMPTE ECR 1-1978 (SD): the seven 75% bars over the top 67%, the reversed blue castellations
+    over the next 8%, and -I, white, +Q, black and the PLUGE steps below."""
+    card = np.zeros((height, width, 3), np.uint8)
+    top, middle = round(height * 0.67), round(height * 0.75)
+    reverse = [(0, 0, 191), (19, 19, 19), (191, 0, 191), (19, 19, 19), (0, 191, 191), (19, 19, 19), (191, 191, 191)]
+    for (a, b), bar, castle in zip(_columns(width, 0, 1, 7), BARS_75, reverse, strict=True):
+        card[:top, a:b], card[top:middle, a:b] = bar, castle
+    bottom = [(0, 33, 76), (255, 255, 255), (50, 0, 106), (19, 19, 19), (9, 9, 9), (19, 19, 19), (29, 29, 29)]
+    for (a, b), colour in zip(_columns(width, 0, 1, 7), bottom, strict=True):
+        card[middle:, a:b] = colour
+    return card
+
+
+def ebu_bars(width: int, height: int) -> np.ndarray:
+    """EBU bars (100/0/75/0): white at 100%, the six colours at 75%, over the full height."""
+    card = np.zeros((height, width, 3), np.uint8)
+    for (a, b), bar in zip(_columns(width, 0, 1, 7), [(255, 255, 255), *BARS_75[1:]], strict=True):
+        card[:, a:b] = bar
+    return card
+
+
+def hd_bars(width: int, height: int) -> np.ndarray:
+    """SMPTE RP 219 (HD, 16:9): 40% grey pillars on the outer eighths, the seven 75% bars in the
+    middle over the top 7/12, then the 100% cyan/white/blue rows and the black and PLUGE row."""
+    card = np.full((height, width, 3), 104, np.uint8)
+    top, second, third = round(height * 7 / 12), round(height * 8 / 12), round(height * 9 / 12)
+    for (a, b), bar in zip(_columns(width, 0.125, 0.875, 7), BARS_75, strict=True):
+        card[:top, a:b] = bar
+    left, right = round(width * 0.125), round(width * 0.875)
+    card[top:second, :left], card[top:second, left:right], card[top:second, right:] = (0, 255, 255), 191, (0, 0, 255)
+    card[second:third, :left], card[second:third, right:] = (255, 255, 0), (255, 0, 0)
+    card[second:third, left:right] = np.linspace(0, 255, right - left).astype(np.uint8)[None, :, None]
+    card[third:] = 0
+    card[third:, round(width * 0.25) : round(width * 0.4)] = 255
+    return card
+
+
+BAR_FRAMES = (25, 50)  # the colour bar card's frames in bars_clip
+
+
+def bars_clip(path: Path, card: np.ndarray | None = None, crf: int = 20) -> Path:
+    """3 s at 25 fps: the bunny, one second of a colour bar card (SMPTE's unless given), the bunny."""
+    card = smpte_bars(*SIZE) if card is None else card
+    size = (card.shape[1], card.shape[0])
+    frames = list(source_frames(BUNNY, size, count=3 * RATE))
+    for index in range(*BAR_FRAMES):
+        frames[index] = card
+    return encode(frames, path, RATE, crf=crf)

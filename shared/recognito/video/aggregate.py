@@ -55,6 +55,7 @@ def _segments(record: Any, parts: list[dict[str, Any]]) -> dict[str, Any]:
     if "TECHNICAL_CUE" in wanted:
         confidence = (filters.get("TechnicalCueFilter") or {}).get("MinSegmentConfidence", 80.0)
         found += segments.black_frames([run for part in parts for run in part["Black"]], rate, confidence)
+        found += segments.color_bars([bar for part in parts for bar in part.get("Bars", [])], rate, confidence)
     found.sort(key=lambda s: (s["StartTimestampMillis"], s["Type"]))
     versions = {"SHOT": segments.SHOT_MODEL_VERSION, "TECHNICAL_CUE": segments.TECHNICAL_CUE_MODEL_VERSION}
     return {

@@ -133,7 +133,9 @@ def _scan(
         thumb = frame.thumbnail(segments.BLOCK)
         if frame.number >= first:
             black = segments.is_black(luma, thumb, max_value, coverage, color_range)
-            scan.add(frame.number, thumb, previous, black)
+            layout = segments.bars_layout(thumb)  # most frames stop here: colours only for candidates
+            bars = segments.color_bars_match(frame.rgb_thumbnail(segments.BLOCK), layout) if layout else 0.0
+            scan.add(frame.number, thumb, previous, black, bars)
         previous = thumb
     return scan.to_json()
 

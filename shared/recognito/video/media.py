@@ -104,6 +104,11 @@ class Frame:
         width, height = max(1, self.frame.width // block), max(1, self.frame.height // block)
         return self.frame.reformat(width=width, height=height, format="gray", interpolation="AREA").to_ndarray()
 
+    def rgb_thumbnail(self, block: int) -> np.ndarray:
+        """The picture's colour averaged over ``block`` x ``block`` squares (HxWx3, full range)."""
+        width, height = max(1, self.frame.width // block), max(1, self.frame.height // block)
+        return self.frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
+
     def sample_image(self, max_side: int) -> Image.Image:
         """The frame as RGB, scaled down (FFmpeg's area scaler) so its long side is at most ``max_side``."""
         scale = min(1.0, max_side / max(self.frame.width, self.frame.height))

