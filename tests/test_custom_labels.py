@@ -770,3 +770,12 @@ def test_tags_of_projects_datasets_and_versions(project, train, state_machine):
     assert error("ListTagsForResource", {"ResourceArn": missing}) == "ResourceNotFoundException"
     # Tagging changes nothing else of the version.
     assert _status(project, "v1") == "TRAINING_IN_PROGRESS"
+
+
+def test_output_config_needs_a_bucket_and_an_unstartable_flow_fails_the_version(project, train):
+    body = {"ProjectArn": project, "VersionName": "v", "OutputConfig": {"S3KeyPrefix": "models/"}}
+    assert error("CreateProjectVersion", body) == "InvalidParameterException"
+    # No state machine deployed: the version fails at once instead of training forever.
+    status, reply = call("CreateProjectVersion", {**body, "OutputConfig": OUTPUT})
+    assert status == 500 and reply["__type"] == "InternalServerError"
+    assert _status(project, "v") == "TRAINING_FAILED"

@@ -33,6 +33,7 @@ from recognito.custom_labels.projects import (
 )
 from recognito.errors import (
     AccessDeniedException,
+    InternalServerError,
     InvalidParameterException,
     InvalidS3ObjectException,
     ResourceInUseException,
@@ -168,6 +169,7 @@ def _project_datasets(project: ProjectRecord) -> tuple[str, str | None]:
 
 def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
     project = get_project(request["ProjectArn"])
+    output = _output_config(request)
     feature_config = request.get("FeatureConfig")
     if feature_config and project.feature != CONTENT_MODERATION:
         raise InvalidParameterException("FeatureConfig applies only to CONTENT_MODERATION projects")
@@ -191,7 +193,7 @@ def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
         status_message=_DEFAULT_MESSAGES["TRAINING_IN_PROGRESS"],
         feature=project.feature,
         feature_config=feature_config,
-        output_config=request["OutputConfig"],
+        output_config=output,
         train_dataset_arn=train_arn or f"{arn}#train",
         test_dataset_arn=test_arn,
         description=request.get("VersionDescription"),
@@ -215,12 +217,31 @@ def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
             _set_status(record, "TRAINING_FAILED", message)
             return {"ProjectVersionArn": arn}
         record.save()
-    client("stepfunctions").start_execution(
-        stateMachineArn=state_machine_arn(),
-        name=f"{project.project[:40]}-{name[:30]}-{uuid.uuid4().hex[:8]}",
-        input=json.dumps({"ProjectVersionArn": arn}),
-    )
+    _start_training(record)
     return {"ProjectVersionArn": arn}
+
+
+def _start_training(record: ProjectVersionRecord) -> None:
+    """Starts the training flow; a version it cannot start fails at once rather than train forever."""
+    from botocore.exceptions import ClientError
+
+    name = record.item.removeprefix(VERSION_ITEM)
+    try:
+        client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn(),
+            name=f"{record.project[:40]}-{name[:30]}-{uuid.uuid4().hex[:8]}",
+            input=json.dumps({"ProjectVersionArn": record.arn}),
+        )
+    except ClientError as error:
+        _set_status(record, "TRAINING_FAILED", "The training could not be started (a service error)")
+        raise InternalServerError(f"The training state machine could not be started: {error}") from None
+
+
+def _output_config(request: dict[str, Any]) -> dict[str, Any]:
+    output = request["OutputConfig"]
+    if not output.get("S3Bucket"):
+        raise InvalidParameterException("OutputConfig needs an S3Bucket")
+    return output
 
 
 # ---- DescribeProjectVersions -------------------------------------------------------------------------
@@ -382,7 +403,7 @@ def copy_project_version(request: dict[str, Any]) -> dict[str, Any]:
         raise ResourceInUseException(f"The project version is {source.status}: it has no model to copy")
     name = request["VersionName"]
     created = now_ms()
-    output = request["OutputConfig"]
+    output = _output_config(request)
     record = ProjectVersionRecord(
         destination.project,
         VERSION_ITEM + name,
