@@ -3,8 +3,9 @@
 Each photo of ``labels.csv`` is decoded as the service decodes a request's image
 (``recognito.images.decode_image``). Its largest face is found exactly as CompareFaces finds its
 source face (``recognito.faces.compare._source_face``, QualityFilter NONE) and embedded with the
-face model of a ``version`` (``face_embedder.MODELS``: "1.0" FaceNet's ``face_crops`` +
-``embed_crops``, "2.0" SFace's; one face a batch as IndexFaces of a portrait runs it). Every face
+face model of a ``version`` (``recognito.faces.similarity.FACE_MODELS``: "1.0" FaceNet, "2.0"
+SFace, each through its own crop; one face a batch as IndexFaces of a portrait runs it;
+``RECOGNITO_FACE_MODEL`` swaps in a variant of the version's network, e.g. ``facenet`` fp32). Every face
 that DetectFaces would return is kept too, with its DEFAULT FaceDetail, for
 checking detection, ``Confidence`` and the QualityFilter bars. A photo where no face is found is
 kept with its error, never dropped.
@@ -24,6 +25,7 @@ import csv
 import hashlib
 import inspect
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -63,6 +65,16 @@ class Photo:
 
 
 @cache
+def embedder(version: str) -> str:
+    """The model file ``version`` embeds with, or the variant of its network RECOGNITO_FACE_MODEL names."""
+    from recognito.faces.similarity import face_model
+    from recognito_inference.face_embedder import EMBEDDERS
+
+    shipped = face_model(version).model
+    variant = os.environ.get("RECOGNITO_FACE_MODEL")
+    return variant if variant in EMBEDDERS and EMBEDDERS[variant] is EMBEDDERS[shipped] else shipped
+
+
 def _pipeline_key(version: str = "1.0") -> str:
     """A hash of everything a cached result depends on: models, embedder, and the code."""
     from recognito import images
@@ -73,8 +85,7 @@ def _pipeline_key(version: str = "1.0") -> str:
     digest = hashlib.sha256()
     manifest = model_dir() / "manifest.json"
     models = json.loads(manifest.read_text())["models"] if manifest.is_file() else {}
-    embedder = face_embedder.model_name() if version == "1.0" else face_embedder.SFACE_MODEL
-    for name in ("centerface", embedder):
+    for name in ("centerface", embedder(version)):
         digest.update(f"{name}:{models.get(name, {}).get('sha256', 'unknown')}".encode())
     for module in (compare, details, images, face_detector, face_embedder, face_geometry):
         source = Path(inspect.getsourcefile(module)).read_text()
@@ -92,7 +103,7 @@ def _run(data: bytes, version: str = "1.0") -> dict[str, Any]:
     from recognito.faces.details import face_details
     from recognito.images import decode_image, limits_for
     from recognito_inference.face_detector import detect_faces
-    from recognito_inference.face_embedder import MODELS
+    from recognito_inference.face_embedder import embed_faces
 
     image = decode_image(data, limits_for("CompareFaces"))
     record: dict[str, Any] = {"width": image.width, "height": image.height, "error": None}
@@ -105,8 +116,7 @@ def _run(data: bytes, version: str = "1.0") -> dict[str, Any]:
     except InvalidParameterException as error:
         record.update(largest=None, embedding=None, error=f"no face found ({error})")
         return record
-    model = MODELS[version]
-    embedding = model.embed(model.crops(image.rgb, [source.detection]))[0]
+    embedding = embed_faces(image.rgb, [source.detection], embedder(version))[0]
     record["largest"] = {"score": source.detection.score, "detail": source.detail}
     record["embedding"] = embedding.tolist()
     return record
@@ -122,9 +132,7 @@ def labels(root: Path = FACE_SET) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def through_pipeline(
-    data: bytes, path: str, identity: str, source: str, version: str = "1.0"
-) -> tuple[Photo, bool]:
+def through_pipeline(data: bytes, path: str, identity: str, source: str, version: str = "1.0") -> tuple[Photo, bool]:
     """One image's bytes through the pipeline, cached by sha256: (the Photo, whether it was run now)."""
     key = _pipeline_key(version)
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -137,7 +137,7 @@ def pose_and_recognition(photos: list) -> None:
     """Genuine pairs' miss rate at Similarity 80 by the estimated |Yaw| and |Pitch| of a photo's face."""
     from recognito.faces.similarity import cosine_for_similarity
 
-    at_80 = cosine_for_similarity(80.0)
+    at_80 = cosine_for_similarity(80.0, "1.0")  # photos() embeds with face model version 1.0
     embedded = [p for p in photos if p.embedding is not None]
     print(f"\ngenuine pairs missed at Similarity 80 (cosine {at_80:.3f}), by the pose of one photo of the pair:")
     for angle, edges in (("Yaw", (0, 10, 20, 30, 40, 50, 90)), ("Pitch", (0, 10, 20, 30, 90))):
@@ -251,7 +251,7 @@ def degradation(photos: list, per_person: int) -> None:
     from recognito.faces.details import quality_filter_reasons
     from recognito.faces.similarity import cosine_for_similarity
 
-    at_80 = cosine_for_similarity(80.0)
+    at_80 = cosine_for_similarity(80.0, "1.0")  # photos() embeds with face model version 1.0
     embedded = [p for p in photos if p.embedding is not None]
     chosen = [p for p in embedded if sum(o.identity == p.identity for o in embedded[: embedded.index(p)]) < per_person]
     print(f"\ndegraded copies of {len(chosen)} photos ({per_person} per person); genuine pairs with the intact others:")

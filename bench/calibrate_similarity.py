@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/calibrate_similarity.py [--version 1.0] [--fmr 1e-3] [--boot 2000]
 
-Each face model version has its own curve (``recognito.faces.similarity.CURVES``): ``--version``
+Each face model version has its own curve (``recognito.faces.similarity.FACE_MODELS``): ``--version``
 embeds the set with that version's model and fits that version's anchors.
 
 Data: ``../shared/datasets/faces`` (147 photos of 25 people, SOURCES.md), none of which any test
@@ -266,17 +266,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fmr", type=float, default=1e-3, help="false-match rate of impostors at Similarity 80")
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap draws over identities")
-    parser.add_argument("--version", default="1.0", help="face model version (face_embedder.MODELS)")
+    parser.add_argument("--version", default="2.0", help="face model version (similarity.FACE_MODELS)")
     args = parser.parse_args()
 
-    from _face_set import FACE_SET, photos
+    from _face_set import FACE_SET, embedder, photos
     from recognito.faces import similarity as shipped
-    from recognito_inference.face_embedder import MARGIN, SFACE_MODEL, model_name
+    from recognito_inference.face_embedder import EMBEDDERS, MARGIN
 
     everything = list(photos(version=args.version))
     missing = [photo for photo in everything if photo.embedding is None]
-    embedder = f"{model_name()}, crop margin {MARGIN}" if args.version == "1.0" else SFACE_MODEL
-    print(f"face model version {args.version}, embedder {embedder}; {len(everything)} photos of "
+    model = embedder(args.version)
+    # FaceNet's crop is the box plus a margin; SFace's the five-point warp (no margin).
+    crop = f", crop margin {MARGIN}" if EMBEDDERS[model] is EMBEDDERS["facenet-int8"] else ""
+    print(f"face model version {args.version}, embedder {model}{crop}; {len(everything)} photos of "
           f"{len({p.identity for p in everything})} people; no face found in {len(missing)}"
           + "".join(f"\n  NO FACE: {p.path} ({p.width}x{p.height}): {p.error}" for p in missing))  # fmt: skip
     embedded = [photo for photo in everything if photo.embedding is not None]
@@ -287,8 +289,9 @@ def main() -> None:
     boot = IdentityBootstrap(pairs, args.boot)
     describe(pairs, embedded, boot)
 
-    if args.version in shipped.CURVES:
-        current = (shipped.CURVES[args.version].at_80, shipped.CURVES[args.version].at_99)
+    if args.version in shipped.FACE_MODELS:
+        curve = shipped.FACE_MODELS[args.version].curve
+        current = (curve.at_80, curve.at_99)
         for level in LEVELS:  # the bench's curve is the shipped one
             assert abs(curve_cosine(level, *current) - shipped.cosine_for_similarity(level, args.version)) < 1e-9
         rate_table(pairs, boot, *current, "CURRENT constants (in the code now)")
@@ -309,7 +312,7 @@ def main() -> None:
     print(f"\n# constants to paste into recognito/faces/similarity.py ({date.today().isoformat()}, "
           f"{FACE_SET.name}: {len(embedded)} photos, {int(pairs.genuine.sum())} genuine / "
           f"{int((~pairs.genuine).sum())} impostor pairs, bench/calibrate_similarity.py)")  # fmt: skip
-    print(f'CURVES["{args.version}"] = Curve(at_80={fitted[0]:.2f}, at_99={fitted[1]:.2f})')
+    print(f'FACE_MODELS["{args.version}"]: Curve(at_80={fitted[0]:.2f}, at_99={fitted[1]:.2f})')
 
 
 if __name__ == "__main__":

@@ -62,13 +62,16 @@ class AnnParams:
 
     @classmethod
     def for_dim(cls, dim: int) -> AnnParams:
-        """The defaults (measured at 512-d) at the same cost per query for ``dim``-value embeddings:
-        an exact scan and a cell's codes cost in proportion to the size, so a 128-d index scans
-        exactly up to 4x the faces and probes 4x the cells. It needs them: on 128-d clustered faces
-        16 probes of 256 cells found 0.89 of the same person's faces above the threshold, 64 found
-        0.99 (bench/search_scale.py, 100k faces), as 16 did at 512-d."""
-        scale = max(1, 512 // dim)
-        return cls(ann_threshold=20_000 * scale, probe_fraction=scale / 32, min_probes=16 * scale)
+        """The tuning for ``dim``-value embeddings: the defaults were measured at 512-d (FaceNet, 1.0).
+
+        At 128-d (SFace, 2.0; bench/search_scale.py --version 2.0 on clustered synthetic faces) an
+        exact scan reads a quarter of the bytes, so it serves 4x the faces (80k) for the same cost;
+        the IVF needs a quarter of its cells probed to find 0.99 of the same person's faces above
+        the threshold (16 of 256 found 0.89 at 100k faces, 64 found 0.99; at 1M, 256 of 1024 0.99).
+        """
+        if dim >= 512:
+            return cls()
+        return cls(ann_threshold=80_000, probe_fraction=1 / 4, min_probes=64)
 
 
 def cells_for(faces: int) -> int:
