@@ -152,3 +152,30 @@ def bars_clip(path: Path, card: np.ndarray | None = None, crf: int = 20) -> Path
     for index in range(*BAR_FRAMES):
         frames[index] = card
     return encode(frames, path, RATE, crf=crf)
+
+
+CREDITS_NAMES = [
+    "Directed by Ada Lovelace", "Produced by Alan Turing", "Music by Grace Hopper", "Edited by Claude Shannon",
+    "Camera Edsger Dijkstra", "Sound Barbara Liskov", "Lighting John McCarthy", "Costumes Margaret Hamilton",
+    "Catering Donald Knuth", "Visual effects Frances Allen", "Stunts Ken Thompson", "Casting Radia Perlman",
+]  # fmt: skip
+CREDITS_FRAMES = (50, 150)  # the credits roll over frames 50-149 of credits_clip
+
+
+def credits_clip(path: Path, speed: float = 0.12) -> Path:
+    """6 s at 25 fps: two seconds of the bunny, four of end credits (white names on black)
+    scrolling up ``speed`` of the height a second, nothing else on screen."""
+    from PIL import ImageDraw, ImageFont
+
+    width, height = SIZE
+    font = ImageFont.load_default(size=16)
+    roll = Image.new("RGB", (width, height + 40 * len(CREDITS_NAMES)), "black")
+    draw = ImageDraw.Draw(roll)
+    for i, name in enumerate(CREDITS_NAMES):
+        draw.text((width // 2, height // 2 + 40 * i), name, fill="white", font=font, anchor="mm")
+    roll_pixels = np.asarray(roll)
+    frames = list(source_frames(BUNNY, SIZE, count=CREDITS_FRAMES[0]))
+    for index in range(CREDITS_FRAMES[1] - CREDITS_FRAMES[0]):
+        offset = int(round(index / RATE * speed * height))
+        frames.append(roll_pixels[offset : offset + height])
+    return encode(frames, path, RATE)

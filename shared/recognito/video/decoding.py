@@ -106,8 +106,14 @@ def decode_range(event: dict[str, Any]) -> dict[str, Any]:
     first, end, index = int(event["First"]), int(event["End"]), int(event["Index"])
     with open_video(request["Video"]["S3Object"]) as source:
         if record.api == "StartSegmentDetection":
-            body = json.dumps(_scan(source, rate, first, end, request, metadata["ColorRange"])).encode()
+            found, text_frames = _scan(source, rate, first, end, request, metadata["ColorRange"])
+            body = json.dumps(found).encode()
             key = f"jobs/{record.job_id}/parts/{index:06d}.json"
+            if text_frames is not None:  # frames that may hold credits: the text detector's next
+                frames_key = f"jobs/{record.job_id}/frames/{index:06d}.zip"
+                jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=frames_key, Body=text_frames)
+                jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=body)
+                return {"JobId": record.job_id, "Api": record.api, "Index": index, "Key": frames_key, "Frames": True}
         elif record.api in jobs.SAMPLES_PER_SECOND:
             max_side = SAMPLE_MAX_SIDE.get(record.api, DEFAULT_SAMPLE_MAX_SIDE)
             body = _sample(source, rate, first, end, jobs.SAMPLES_PER_SECOND[record.api], max_side)
@@ -120,13 +126,21 @@ def decode_range(event: dict[str, Any]) -> dict[str, Any]:
 
 def _scan(
     source: media.Source, rate: Fraction, first: int, end: int, request: dict[str, Any], color_range: str
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bytes | None]:
+    """The range's cuts, black runs and colour bar frames; and, when technical cues are asked
+    for, a zip of the frames that may show credits (light detail on a dark picture), sampled
+    ``CREDITS_SAMPLES_PER_SECOND``, for the text detector (None when there are none)."""
     black = ((request.get("Filters") or {}).get("TechnicalCueFilter") or {}).get("BlackFrame") or {}
     threshold = black.get("MaxPixelThreshold", segments.DEFAULT_MAX_PIXEL_THRESHOLD)
     coverage = black.get("MinCoveragePercentage", segments.DEFAULT_MIN_COVERAGE)
     max_value = segments.max_black_value(threshold, color_range)
     scan = segments.RangeScan()
     previous = None
+    cues = "TECHNICAL_CUE" in (request.get("SegmentTypes") or ["TECHNICAL_CUE"])
+    wanted = media.sample_numbers(rate, first, end, segments.CREDITS_SAMPLES_PER_SECOND) if cues else set()
+    buffer = io.BytesIO()
+    archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED)
+    sampled = 0
     # One frame of warm-up: a cut on this range's first frame is this range's to find.
     for frame in media.frames(source, rate, first, end, warmup=1):
         luma = frame.luma()
@@ -136,8 +150,14 @@ def _scan(
             layout = segments.bars_layout(thumb)  # most frames stop here: colours only for candidates
             bars = segments.color_bars_match(frame.rgb_thumbnail(segments.BLOCK), layout) if layout else 0.0
             scan.add(frame.number, thumb, previous, black, bars)
+            if frame.number in wanted and not black and segments.may_show_credits(thumb):
+                jpeg = io.BytesIO()
+                frame.sample_image(DEFAULT_SAMPLE_MAX_SIDE).save(jpeg, "JPEG", quality=JPEG_QUALITY)
+                archive.writestr(f"{frame.timestamp_millis:012d}.jpg", jpeg.getvalue())
+                sampled += 1
         previous = thumb
-    return scan.to_json()
+    archive.close()
+    return scan.to_json(), buffer.getvalue() if sampled else None
 
 
 def _sample(source: media.Source, rate: Fraction, first: int, end: int, per_second: float, max_side: int) -> bytes:

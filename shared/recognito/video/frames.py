@@ -29,6 +29,8 @@ def _frames(key: str) -> Iterator[tuple[int, bytes]]:
 def analyse_frames(event: dict[str, Any]) -> dict[str, Any]:
     """The findings of each sampled frame of a range, by the job's analysis."""
     record = jobs.load(event["JobId"])
+    if record.api == "StartSegmentDetection":
+        return _credits_text(record.job_id, event)
     request = jobs.job_request(record)
     analyse = ANALYSES[record.api]
     found = [item | {"Timestamp": ts} for ts, jpeg in _frames(event["Key"]) for item in analyse(jpeg, request)]
@@ -37,6 +39,32 @@ def analyse_frames(event: dict[str, Any]) -> dict[str, Any]:
     jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=json.dumps(part).encode())
     jobs.client("s3").delete_object(Bucket=jobs.bucket(), Key=event["Key"])
     return {"JobId": record.job_id, "Api": record.api, "Index": event["Index"], "Key": key}
+
+
+def _credits_text(job_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A segment job's range: the lines of text (boxes, 0..1) DetectText's line detector finds on
+    the frames that may show credits, added to the range's scan as ``Text``."""
+    text = [{"Timestamp": stamp, "Lines": text_lines(jpeg)} for stamp, jpeg in _frames(event["Key"])]
+    s3 = jobs.client("s3")
+    key = f"jobs/{job_id}/parts/{int(event['Index']):06d}.json"
+    part = json.loads(s3.get_object(Bucket=jobs.bucket(), Key=key)["Body"].read())
+    part["Text"] = text
+    s3.put_object(Bucket=jobs.bucket(), Key=key, Body=json.dumps(part).encode())
+    s3.delete_object(Bucket=jobs.bucket(), Key=event["Key"])
+    return {"JobId": job_id, "Api": event.get("Api"), "Index": event["Index"], "Key": key}
+
+
+def text_lines(jpeg: bytes) -> list[list[float]]:
+    """The boxes ``[left, top, right, bottom]`` (0..1) of the lines DetectText's detector finds."""
+    from recognito_inference.text import detect_lines
+
+    image = decode_image(jpeg)
+    lines = []
+    for region in detect_lines(image.rgb[..., ::-1]):
+        (left, top), (right, bottom) = region.quad.min(axis=0), region.quad.max(axis=0)
+        box = [left / image.width, top / image.height, right / image.width, bottom / image.height]
+        lines.append([round(float(v), 5) for v in box])
+    return lines
 
 
 def _labels(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,6 +18,15 @@ blocks of an RGB thumbnail of those rows have their bar's primaries on and the o
 channel split at the midpoint of its range over the bars). The share of matching blocks is the
 frame's confidence; a ColorBars segment's is its frames' mean.
 
+Credits (EndCredits, OpeningCredits): text that scrolls. Frames that may show credits (light
+detail on a mostly dark picture: at least ``CREDITS_DARK_SHARE`` of the thumbnail's blocks dark
+and some bright) are sampled ``CREDITS_SAMPLES_PER_SECOND`` and DetectText's line detector finds
+their lines of text; between two samples the text scrolls when most lines reappear shifted up by
+one common distance (lines paired by horizontal extent and height, the shift the most pairs agree
+on). ``CREDITS_MIN_PAIRS`` scrolling pairs in a row make a credits segment, OpeningCredits in the
+video's first half, EndCredits in its second; its confidence is the mean share of lines that
+moved together. Credits that do not scroll (cards, overlays on the picture) are not found.
+
 Black frames, as Rekognition documents them: a pixel is black when its luma is at most
 ``minimum + MaxPixelThreshold * (maximum - minimum)``, the luma range being 0-255 for full range
 video and 16-235 for limited range; a frame is black when at least ``MinCoveragePercentage`` of
@@ -45,6 +54,12 @@ BAR_ROWS = (0.05, 0.55)  # within every layout's bars (SMPTE ECR 1-1978: top 67%
 BAR_MIN_STEP = 8.0  # grey levels between neighbouring bars (the least, white to yellow at 75%: 18)
 BAR_MAX_SPREAD = 16.0  # grey levels: a bar's blocks differ from its mean by at most this, in the mean
 BARS_MIN_MATCH = 0.9
+CREDITS_SAMPLES_PER_SECOND = 2.0
+CREDITS_DARK_LEVEL, CREDITS_DARK_SHARE = 48, 0.5  # thumbnail grey levels (full range), share of blocks
+CREDITS_BRIGHT_LEVEL, CREDITS_BRIGHT_SHARE = 64, 0.005  # thin text averages to ~60-120 a block
+CREDITS_MIN_SHIFT = 0.01  # of the frame's height between samples (credits roll ~5-20% a second)
+CREDITS_MIN_SHARE = 0.5  # of the lines of the busier sample, moved by the common shift
+CREDITS_MIN_PAIRS = 3  # scrolling sample pairs in a row: 1.5 s at 2 samples a second
 SHOT_MODEL_VERSION = "1.0"
 TECHNICAL_CUE_MODEL_VERSION = "2.0"
 
@@ -270,5 +285,68 @@ def color_bars(frames: list[list[float]], rate: float, min_confidence: float) ->
             continue
         entry = segment("TECHNICAL_CUE", int(run[0][0]), int(run[-1][0]) + 1, rate)
         entry["TechnicalCueSegment"] = {"Type": "ColorBars", "Confidence": confidence}
+        result.append(entry)
+    return result
+
+
+def may_show_credits(thumb: np.ndarray) -> bool:
+    """Light detail on a mostly dark picture (the grey thumbnail): the frames the text detector sees."""
+    dark = np.count_nonzero(thumb <= CREDITS_DARK_LEVEL)
+    bright = np.count_nonzero(thumb >= CREDITS_BRIGHT_LEVEL)
+    return dark >= CREDITS_DARK_SHARE * thumb.size and bright >= CREDITS_BRIGHT_SHARE * thumb.size
+
+
+def scroll(before: list[list[float]], after: list[list[float]]) -> tuple[float, float]:
+    """The vertical shift (fraction of the height, negative upwards) that carries most lines of
+    ``before`` onto ``after`` (boxes ``[left, top, right, bottom]``, 0..1), and the share of the
+    busier sample's lines it carries."""
+    if not before or not after:
+        return 0.0, 0.0
+    shifts = []
+    for a in before:
+        for b in after:
+            overlap = min(a[2], b[2]) - max(a[0], b[0])
+            union = max(a[2], b[2]) - min(a[0], b[0])
+            height_a, height_b = a[3] - a[1], b[3] - b[1]
+            if union > 0 and overlap / union >= 0.5 and 0.7 <= height_b / max(height_a, 1e-6) <= 1.4:
+                shifts.append((b[1] - a[1], (height_a + height_b) / 2))
+    best, carried = 0.0, 0
+    for shift, height in shifts:
+        agreeing = [s for s, _ in shifts if abs(s - shift) <= height / 2]
+        # Each line moves once: a shift carries at most as many lines as either sample has.
+        count = min(len(agreeing), len(before), len(after))
+        if count > carried:
+            best, carried = float(np.median(agreeing)), count
+    return best, carried / max(len(before), len(after))
+
+
+def credits(
+    samples: list[dict[str, Any]], rate: float, frame_count: int, min_confidence: float
+) -> list[dict[str, Any]]:
+    """TECHNICAL_CUE segments of type OpeningCredits or EndCredits from the text lines of the
+    sampled frames (``{"Timestamp", "Lines"}`` in time order)."""
+    gap = 1.5 * 1000 / CREDITS_SAMPLES_PER_SECOND
+    runs: list[list[tuple[int, int, float]]] = []  # scrolling pairs: (from ms, to ms, share)
+    for before, after in zip(samples, samples[1:], strict=False):
+        if after["Timestamp"] - before["Timestamp"] > gap:
+            continue
+        shift, share = scroll(before["Lines"], after["Lines"])
+        if shift > -CREDITS_MIN_SHIFT or share < CREDITS_MIN_SHARE:
+            continue
+        pair = (before["Timestamp"], after["Timestamp"], share)
+        if runs and runs[-1][-1][1] == pair[0]:
+            runs[-1].append(pair)
+        else:
+            runs.append([pair])
+    result = []
+    for run in runs:
+        confidence = 100.0 * sum(share for _, _, share in run) / len(run)
+        if len(run) < CREDITS_MIN_PAIRS or confidence < min_confidence:
+            continue
+        first = int(round(run[0][0] * rate / 1000))
+        end = min(frame_count, int(round(run[-1][1] * rate / 1000)) + 1)
+        kind = "OpeningCredits" if first + end < frame_count else "EndCredits"  # midpoint in the first half
+        entry = segment("TECHNICAL_CUE", first, end, rate)
+        entry["TechnicalCueSegment"] = {"Type": kind, "Confidence": confidence}
         result.append(entry)
     return result
