@@ -637,6 +637,13 @@ def test_copy_project_version_copies_model_and_evaluation_where_policies_allow(p
             ),
         },
     )
+    # Denials for other accounts only (one principal malformed, one excluded by NotPrincipal) deny nothing here.
+    odd = _policy(effect="Deny", principal={"AWS": ["arn:aws:iam", "arn:aws:iam::999988887777:root"]})
+    ok("PutProjectPolicy", {**put, "PolicyName": "odd", "PolicyDocument": odd})
+    others = json.loads(_policy(effect="Deny"))["Statement"][0]
+    others = {**{k: v for k, v in others.items() if k != "Principal"}, "NotPrincipal": {"AWS": account}}
+    document = json.dumps({"Version": "2012-10-17", "Statement": others})
+    ok("PutProjectPolicy", {**put, "PolicyName": "others", "PolicyDocument": document})
     deny = ok("PutProjectPolicy", {**put, "PolicyName": "deny", "PolicyDocument": _policy(effect="Deny")})[
         "PolicyRevisionId"
     ]

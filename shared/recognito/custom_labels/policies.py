@@ -83,16 +83,14 @@ def parse_document(text: str) -> list[dict[str, Any]]:
     return statements
 
 
-def _principal_accounts(statement: dict[str, Any]) -> list[str]:
-    """The accounts a statement's principal names ("*" for anyone)."""
-    principal = statement.get("Principal")
+def _principal_accounts(statement: dict[str, Any], key: str = "Principal") -> list[str]:
+    """The accounts a statement's ``Principal`` (or ``NotPrincipal``) names ("*" for anyone)."""
+    principal = statement.get(key)
     if principal == "*":
         return ["*"]
-    accounts = []
-    for value in _strings((principal or {}).get("AWS")) or []:
-        # "111122223333", "arn:aws:iam::111122223333:root" or any role or user of that account.
-        accounts.append("*" if value == "*" else value.split(":")[4] if value.startswith("arn:") else value)
-    return accounts
+    # "111122223333", "arn:aws:iam::111122223333:root" or any role or user of that account.
+    values = _strings((principal or {}).get("AWS")) or []
+    return [(value.split(":") + [""] * 5)[4] if value.startswith("arn:") else value for value in values]
 
 
 def _wildcard(pattern: str, *, case: bool) -> re.Pattern[str]:
@@ -111,6 +109,9 @@ def _applies(statement: dict[str, Any], account: str, resource: str) -> bool:
     """Whether a statement speaks of copying ``resource`` to ``account`` (Principal/Action/Resource forms)."""
     accounts = _principal_accounts(statement)
     if "Principal" in statement and not ("*" in accounts or account in accounts):
+        return False
+    excluded = _principal_accounts(statement, "NotPrincipal")
+    if "NotPrincipal" in statement and ("*" in excluded or account in excluded):
         return False
     if "Action" in statement and not _matches(_strings(statement["Action"]), COPY_ACTION, case=False):
         return False
