@@ -5,6 +5,8 @@ fragments, regions of interest). The stream itself, end to end, is tests/e2e/tes
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from conftest import call
@@ -245,3 +247,23 @@ def test_regions_of_interest_hold_a_finding_by_its_centre():
     assert not in_regions({**box, "Left": 0.4}, triangle)  # centre (0.5, 0.2): outside the hypotenuse
     assert in_regions(box, [{"BoundingBox": {"Left": 0, "Top": 0, "Width": 0.25, "Height": 0.25}}])
     assert not in_regions(None, triangle)  # a whole-frame label is in no region
+
+
+@pytest.mark.usefixtures("_state_machine")
+def test_a_long_session_goes_on_in_a_new_execution():
+    """Standard executions hold 25,000 history events: every READS_PER_EXECUTION reads the
+    session starts its next execution, from its position, and the old one ends."""
+    from recognito.streams import session, workers
+
+    position = {"BeganAt": 1.0, "Reads": session.READS_PER_EXECUTION, "Token": "91343852333", "LastSlot": 41}
+    state = {"Name": "door", "SessionId": "5d7cb8f9", "Kind": "FaceSearch", "Position": position}
+    assert workers.run({"Step": "renew", **state})["Renewed"] == 2
+    sfn = boto3.client("stepfunctions")
+    (execution,) = sfn.list_executions(
+        stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:recognito-stream-processors"
+    )["executions"]
+    assert execution["name"] == "5d7cb8f9-2"
+    started = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+    assert started == {**state, "Resume": True}
+    # Its first state hands the position on, without touching the processor's status.
+    assert session.begin({"Step": "begin", **started}) == state

@@ -176,3 +176,22 @@ def test_connected_home_reports_the_person_once_and_ends_after_its_duration(
     # Two seconds of stream from the first frame: the last frame analysed before 2 s.
     processed = complete["inputInformation"]["kinesisVideo"]["processedVideoDurationMillis"]
     assert 1500 <= processed < 2000, processed
+
+
+def test_a_session_on_a_missing_stream_fails_saying_why(rekognition, aws_client):
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName="nowhere-faces", ShardCount=1)
+    output = kinesis.describe_stream(StreamName="nowhere-faces")["StreamDescription"]["StreamARN"]
+    rekognition.create_collection(CollectionId="nowhere-people")
+    missing = "arn:aws:kinesisvideo:us-east-1:123456789012:stream/nowhere/1598784211076"
+    rekognition.create_stream_processor(
+        Name="nowhere",
+        Input={"KinesisVideoStream": {"Arn": missing}},
+        Output={"KinesisDataStream": {"Arn": output}},
+        Settings={"FaceSearch": {"CollectionId": "nowhere-people"}},
+        RoleArn=ROLE,
+    )
+    rekognition.start_stream_processor(Name="nowhere")
+    failed = _status(rekognition, "nowhere", {"FAILED", "STOPPED"})
+    assert failed["Status"] == "FAILED" and missing in failed["StatusMessage"], failed
+    rekognition.delete_stream_processor(Name="nowhere")  # a failed processor is at rest

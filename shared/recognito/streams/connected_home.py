@@ -6,8 +6,9 @@ video's StartLabelDetection), mapped honestly onto Rekognition's three:
 - PERSON: the "Person" label, from the object detector (COCO "person"), with boxes;
 - PET: "Pet" and every label whose parent is Pet (the detector's dogs and cats, the classifier's
   breeds), with boxes where the detector found them;
-- PACKAGE: the classifier's "Package" (ImageNet "packet") and "Cardboard" (ImageNet "carton"):
-  no detector class covers parcels, so these have no box and no cropped image.
+- PACKAGE: "Box" (the Open Images detector's boxes, with their boxes), and the classifier's
+  "Package" (ImageNet "packet") and "Cardboard" (ImageNet "carton"), which have no box and so
+  no cropped image. No model here was trained on parcels at doors: a box is the nearest class.
 
 The first time a class is seen in a session, its frame (and the crop of its box) goes to the
 processor's S3 destination and a LABEL_DETECTED message to its SNS topic; when the session ends,
@@ -30,7 +31,7 @@ from recognito.video.frames import ANALYSES
 
 API_VERSION = "2016-06-27"
 CLASSES = ("PERSON", "PET", "PACKAGE")
-PACKAGE_LABELS = frozenset({"Package", "Cardboard"})
+PACKAGE_LABELS = frozenset({"Box", "Package", "Cardboard"})
 
 
 def label_class(label: dict[str, Any]) -> str | None:

@@ -209,7 +209,15 @@ def start_stream_processor(request: dict[str, Any]) -> dict[str, Any]:
         client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn(),
             name=session_id,
-            input=json.dumps({"Name": record.name, "SessionId": session_id, "Kind": kind(configuration)}),
+            input=json.dumps(
+                {
+                    "Name": record.name,
+                    "SessionId": session_id,
+                    "Kind": kind(configuration),
+                    "Resume": False,
+                    "Position": None,
+                }
+            ),
         )
     except Exception:
         _move(record, (STARTING,), FAILED, status_message="The stream processor's session could not start")

@@ -25,11 +25,14 @@ READ_SECONDS = 5.0  # the longest a read waits for media (and a Stop for the rea
 SAMPLES_PER_SECOND = 2.0  # frames analysed per second of stream (Rekognition analyses some, not all)
 SAMPLE_MAX_SIDE = 960  # as stored video's samples (recognito.video.decoding)
 JPEG_QUALITY = 92
+READS_PER_EXECUTION = 1000  # about 14,000 of a Standard execution's 25,000 history events
 STREAM_STALLED_GRACE = 10.0  # connected home: seconds past MaxDuration a session may wait for media
 
 
 def begin(event: dict[str, Any]) -> dict[str, Any]:
     """STARTING -> RUNNING, once the input stream is known to exist."""
+    if event.get("Resume"):  # a renewed execution (``renew``): the session goes on where it was
+        return {key: event[key] for key in ("Name", "SessionId", "Kind", "Position")}
     record = processors.load(event["Name"])
     stream_arn = processors.config(record)["Input"]["KinesisVideoStream"]["Arn"]
     kinesis_video = jobs.client("kinesisvideo")
@@ -49,7 +52,7 @@ def read(event: dict[str, Any]) -> dict[str, Any]:
     """The next fragment's sampled frames, zipped to S3 with where each came from."""
     record = processors.load(event["Name"])
     position = dict(event["Position"])
-    done = {**event, "Frames": 0, "Continue": False}
+    done = {**event, "Frames": 0, "Continue": False, "Renew": False}
     if record.session_id != event["SessionId"] or record.status != processors.RUNNING:
         return done  # stopped (or started anew): this session ends here
     configuration = processors.config(record)
@@ -60,11 +63,30 @@ def read(event: dict[str, Any]) -> dict[str, Any]:
     stream_arn = configuration["Input"]["KinesisVideoStream"]["Arn"]
     frames, position, ended = _read_fragment(stream_arn, _selector(session, position), position, limit)
     position["Reads"] += 1
+    event = {**event, "Renew": not ended and _renewing(position)}
     if not frames:
         return {**event, "Position": position, "Frames": 0, "Continue": not ended}
     key = f"streams/{record.name}/{event['SessionId']}/{position['Reads']:08d}.zip"
     jobs.client("s3").put_object(Bucket=jobs.bucket(), Key=key, Body=batches.archive(frames))
     return {**event, "Position": position, "Key": key, "Frames": len(frames), "Continue": not ended}
+
+
+def _renewing(position: dict[str, Any]) -> bool:
+    return position["Reads"] % READS_PER_EXECUTION == 0
+
+
+def renew(event: dict[str, Any]) -> dict[str, Any]:
+    """Go on in a new execution of the state machine, from the same position: a Standard
+    execution's history holds 25,000 events, about 14 a read, so a session that runs for hours
+    is a chain of executions (named ``<SessionId>-<n>``), each ending where the next begins."""
+    generation = event["Position"]["Reads"] // READS_PER_EXECUTION + 1
+    state = {key: event[key] for key in ("Name", "SessionId", "Kind", "Position")}
+    jobs.client("stepfunctions").start_execution(
+        stateMachineArn=processors.state_machine_arn(),
+        name=f"{event['SessionId']}-{generation}",
+        input=json.dumps({**state, "Resume": True}),
+    )
+    return {**state, "Renewed": generation}
 
 
 def _limit_millis(session: dict[str, Any], position: dict[str, Any]) -> int | None:

@@ -14,6 +14,7 @@ from recognito.errors import InvalidParameterException
 STEPS = {
     "begin": "recognito.streams.session:begin",
     "read": "recognito.streams.session:read",
+    "renew": "recognito.streams.session:renew",
     "end": "recognito.streams.session:end",
     "fail": "recognito.streams.session:fail",
     "search-faces": "recognito.streams.face_search:analyse",
