@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import errno
 import fcntl
+import functools
 import io
 import logging
 import os
@@ -30,7 +31,7 @@ from typing import IO, Any
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from recognito_local import stepfunctions, streams, transactions
+from recognito_local import loopback, stepfunctions, streams, transactions
 from recognito_local.admission import Admission, Overloaded
 from recognito_local.persistence import LONG_POLL_STEP_S, StateError, StateStore, received, short_poll
 
@@ -62,6 +63,10 @@ class LocalEndpoint:
         from moto.moto_server.werkzeug_app import UNSIGNED_REQUESTS, DomainDispatcherApplication, create_backend_app
 
         self.moto = DomainDispatcherApplication(create_backend_app)
+        # moto places each request by listing its package directory (150 isdir calls, under a
+        # lock every request takes): a tenth of a DynamoDB request's time. The answer depends
+        # only on the host.
+        self.moto.get_backend_for_host = functools.lru_cache(maxsize=1024)(self.moto.get_backend_for_host)
         transactions.install()
         self._unsigned_prefixes = frozenset(UNSIGNED_REQUESTS)
         self.store = store
@@ -191,11 +196,12 @@ class LocalEndpoint:
         # Serialized where moto needs it, journaled and on disk before it is answered (persistence.py).
         with self.store.request(environ, service, target) as environ:
             try:
-                result = self.moto(environ, capture)
-                try:
-                    chunks.extend(result)
-                finally:
-                    getattr(result, "close", lambda: None)()
+                with loopback.in_moto():  # moto calling back into the endpoint goes over HTTP
+                    result = self.moto(environ, capture)
+                    try:
+                        chunks.extend(result)
+                    finally:
+                        getattr(result, "close", lambda: None)()
             except Exception:
                 log.exception("moto failed on %s %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO"))
                 captured[:] = [_status(500), [("Content-Type", "text/plain")]]
@@ -259,6 +265,7 @@ def serve(
 
     store = StateStore(data_dir, save_interval)
     app = LocalEndpoint(store, Admission(memory_budget))
+    own_calls = loopback.install(app, url)  # before any client: each takes its handlers when created
     log.info("%s", app.admission.describe())
     uploads.hook()  # a replayed upload queues its trigger's message as it did the first time
     try:
@@ -272,6 +279,7 @@ def serve(
     listener.close()  # the server serves a duplicate of it
     serving = threading.Thread(target=server.serve_forever, args=(0.1,), name="recognito-serve", daemon=True)
     serving.start()
+    own_calls.enabled = True
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -380,9 +388,18 @@ def _ensure_tables() -> None:
 def _request_handler() -> type:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+    from recognito_local import liveness
+
     class RequestHandler(MotoRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             """LocalEndpoint logs each request with its operation instead."""
+
+        def run_wsgi(self) -> None:
+            # StartFaceLivenessSession is a WebSocket, which WSGI cannot carry (liveness.py).
+            if liveness.wants(self):
+                liveness.serve(self)
+                return
+            super().run_wsgi()
 
     return RequestHandler
 
