@@ -123,10 +123,10 @@ def stats(dataset_arn: str) -> dict[str, int]:
     labels: set[str] = set()
     for record in _entry_records(dataset_arn):
         total += 1
-        if record.errors:
+        if record.errors:  # an error entry's labels are not the dataset's (ListDatasetLabels agrees)
             errored += 1
-        elif record.labels:
-            labeled += 1
+            continue
+        labeled += bool(record.labels)
         labels.update(record.labels)
     return {"LabeledEntries": labeled, "TotalEntries": total, "TotalLabels": len(labels), "ErrorEntries": errored}
 
