@@ -11,7 +11,8 @@ by ``layers/inference/build/labels_taxonomy.py``):
   classifier knows the label too, the two agree or disagree: agreement lifts the label's best box
   (noisy-or), and a large box the classifier does not believe in is damped, which is what keeps
   scikit-image's cat from also being a dog. On a large image (long side over TILE_ABOVE px) the
-  detector also runs on a 2 x 2 grid of overlapping tiles, so objects too small at 416 px are found;
+  detector also runs on a grid of overlapping tiles of about TILE px (at most 3 x 3), so objects
+  too small at 416 px are found;
 * MediaPipe's Open Images SSD (24 classes: Book, Mug, Coffee cup, Footwear, Box, Laptop, ...), whose
   boxes are instances too; where both detectors box the same object, the better box is kept.
 
@@ -77,10 +78,13 @@ FOREGROUND_SCORE = 0.45  # detections that make the foreground of IMAGE_PROPERTI
 OID_MID = 0.5
 SAME_OBJECT_IOU = 0.5
 NMS_IOU = 0.5
-# Images with a long side over this also go to the COCO detector as 2 x 2 tiles overlapping by
-# TILE_OVERLAP of a tile: at 416 px a 30-px object of a 1,600-px photo is 8 px, under its smallest
+# Images with a long side over this also go to the COCO detector as tiles of about TILE px (at
+# most MAX_TILES a side) overlapping by TILE_OVERLAP of a tile: at 416 px a 30-px object of a
+# 1,600-px photo is 8 px, under its smallest
 # stride's reach.
 TILE_ABOVE = 1200
+TILE = 1024
+MAX_TILES = 3
 TILE_OVERLAP = 0.2
 TILE_EDGE = 2.0  # px: a tile's box this close to a cut edge is part of an object the cut split
 # ImageNet has no class for people: its ballplayer, groom and scuba diver cover a sliver of them,
@@ -242,16 +246,18 @@ def _passes(i: int, filters: tuple[set[str], set[str], set[str], set[str]]) -> b
 
 
 def detect_objects_tiled(rgb: np.ndarray) -> list[Detection]:
-    """COCO objects of the whole image and, for a large one, of its 2 x 2 overlapping tiles, merged
+    """COCO objects of the whole image and, for a large one, of its grid of overlapping tiles, merged
     per class by non-maximum suppression. A tile's box that touches an edge where the tile cuts the
     image is dropped: it is part of an object that the other tile or the whole image sees whole."""
     found = detect_objects(rgb, min_score=DETECTOR_MIN_SCORE)
     height, width = rgb.shape[:2]
     if max(width, height) <= TILE_ABOVE:
         return found
-    tile_w, tile_h = int(width * (1 + TILE_OVERLAP) / 2), int(height * (1 + TILE_OVERLAP) / 2)
-    for top in (0, height - tile_h):
-        for left in (0, width - tile_w):
+    across, down = (min(MAX_TILES, max(1, -(-side // TILE))) for side in (width, height))
+    tile_w = min(width, int(width * (1 + TILE_OVERLAP) / across))
+    tile_h = min(height, int(height * (1 + TILE_OVERLAP) / down))
+    for top in np.linspace(0, height - tile_h, down).astype(int):
+        for left in np.linspace(0, width - tile_w, across).astype(int):
             # The tile's sides that cut the image (not the image's own border): x1, y1, x2, y2.
             cuts = np.array([left > 0, top > 0, left + tile_w < width, top + tile_h < height])
             for d in detect_objects(rgb[top : top + tile_h, left : left + tile_w], min_score=DETECTOR_MIN_SCORE):
