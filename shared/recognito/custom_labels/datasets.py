@@ -117,18 +117,31 @@ def delete_entries(dataset_arn: str) -> None:
             batch.delete(record)
 
 
-def stats(dataset_arn: str) -> dict[str, int]:
-    """``DatasetStats`` as the entries stand."""
+def summarize(dataset_arn: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """``DatasetStats`` and each label's ``{"EntryCount", "BoundingBoxCount"}`` as the entries stand,
+    in one read. An error entry's labels are not the dataset's."""
     total = labeled = errored = 0
-    labels: set[str] = set()
+    entry_counts: Counter[str] = Counter()
+    box_counts: Counter[str] = Counter()
     for record in _entry_records(dataset_arn):
         total += 1
-        if record.errors:  # an error entry's labels are not the dataset's (ListDatasetLabels agrees)
+        if record.errors:
             errored += 1
             continue
         labeled += bool(record.labels)
-        labels.update(record.labels)
-    return {"LabeledEntries": labeled, "TotalEntries": total, "TotalLabels": len(labels), "ErrorEntries": errored}
+        entry_counts.update(record.labels)
+        box_counts.update(record.box_labels)
+    dataset_stats = {
+        "LabeledEntries": labeled,
+        "TotalEntries": total,
+        "TotalLabels": len(entry_counts),
+        "ErrorEntries": errored,
+    }
+    labels = {
+        label: {"EntryCount": entry_counts[label], "BoundingBoxCount": box_counts[label]}
+        for label in sorted(entry_counts)
+    }
+    return dataset_stats, labels
 
 
 def _check_content(dataset_stats: dict[str, int]) -> None:
@@ -152,7 +165,7 @@ def _fill(record: DatasetRecord, new: Iterable[ManifestEntry], action: str) -> N
     _mark(record, f"{action}_IN_PROGRESS")
     try:
         write_entries(record.arn, new)
-        record.stats = stats(record.arn)
+        record.stats, record.label_stats = summarize(record.arn)
         _check_content(record.stats)
     except DatasetFailure as failure:
         _mark(record, f"{action}_FAILED", str(failure), "CLIENT_ERROR")
@@ -298,28 +311,13 @@ def list_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def label_stats(arn: str) -> dict[str, dict[str, int]]:
-    """Each label's ``{"EntryCount", "BoundingBoxCount"}`` over the dataset's valid entries."""
-    entry_counts: Counter[str] = Counter()
-    box_counts: Counter[str] = Counter()
-    for record in _entry_records(arn):
-        if record.errors:
-            continue
-        entry_counts.update(record.labels)
-        box_counts.update(record.box_labels)
-    return {
-        label: {"EntryCount": entry_counts[label], "BoundingBoxCount": box_counts[label]}
-        for label in sorted(entry_counts)
-    }
-
-
 def list_dataset_labels(request: dict[str, Any]) -> dict[str, Any]:
     arn = request["DatasetArn"]
-    _readable(arn)
+    record = _readable(arn)
     scope = f"ListDatasetLabels:{arn}"
     after = decode_token(scope, request["NextToken"]) if request.get("NextToken") else None
     page_size = request.get("MaxResults") or DEFAULT_PAGE_SIZE
-    labels = [(label, counts) for label, counts in label_stats(arn).items() if after is None or label > after]
+    labels = [(label, counts) for label, counts in sorted(record.label_stats.items()) if after is None or label > after]
     page = labels[:page_size]
     result: dict[str, Any] = {
         "DatasetLabelDescriptions": [{"LabelName": label, "LabelStats": counts} for label, counts in page]
@@ -409,7 +407,7 @@ def distribute_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
                 )
                 batch.delete(record)
     for record in (train, test):
-        record.stats = stats(record.arn)
+        record.stats, record.label_stats = summarize(record.arn)
         _mark(record, "UPDATE_COMPLETE", None, "SUCCESS")
     return {}
 

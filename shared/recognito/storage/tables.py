@@ -220,6 +220,7 @@ class DatasetRecord(CustomLabelsRecord):
     status_message_code = UnicodeAttribute(null=True)  # SUCCESS, SERVICE_ERROR or CLIENT_ERROR
     updated = UTCDateTimeAttribute()
     stats = MapAttribute(default=dict)  # DatasetStats: LabeledEntries, TotalEntries, TotalLabels, ErrorEntries
+    label_stats = JSONAttribute(default=dict)  # label -> {"EntryCount", "BoundingBoxCount"}
 
 
 class ProjectVersionRecord(CustomLabelsRecord):
