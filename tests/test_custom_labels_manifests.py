@@ -169,3 +169,11 @@ def test_one_bad_attribute_keeps_the_good_ones_labels_and_the_manifest_keeps_eve
     assert entry.labels == ("king",) and _codes(line) == ["ERROR_UNSUPPORTED_USE_CASE_TYPE"]
     entries = parse_manifest("\n".join([line, "", "  ", "oops", _line()]))
     assert [e.has_errors for e in entries] == [True, True, False]
+
+
+def test_lines_end_at_newlines_only():
+    label = "king\u2028of hearts"
+    line = _line(a=0, **{"a-metadata": {"class-name": label, "type": "groundtruth/image-classification"}})
+    line = line.replace("\\u2028", "\u2028")  # as a raw character, which JSON allows in a string
+    entries = parse_manifest(line + "\r\n" + _line())
+    assert [entry.labels for entry in entries] == [(label,), ()] and not any(e.has_errors for e in entries)

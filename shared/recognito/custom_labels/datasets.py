@@ -22,7 +22,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from recognito.custom_labels.manifests import ManifestEntry, parse_line, split_s3_uri
+from recognito.custom_labels.manifests import ManifestEntry, parse_line, parse_manifest, split_s3_uri
 from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, now_ms, parse_arn
 from recognito.errors import (
     InvalidParameterException,
@@ -190,7 +190,7 @@ def read_manifest(s3_object: dict[str, Any]) -> list[ManifestEntry]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DatasetFailure("ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT", "the manifest is not UTF-8") from None
-    return [parse_line(line) for line in text.splitlines() if line.strip()]
+    return parse_manifest(text)
 
 
 # ---- the operations ------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def update_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
         text = request["Changes"]["GroundTruth"].decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidParameterException("Changes.GroundTruth is not UTF-8 JSON lines") from None
-    new = [parse_line(line) for line in text.splitlines() if line.strip()]
+    new = parse_manifest(text)
     if not new:
         raise InvalidParameterException("Changes.GroundTruth holds no JSON line")
     _fill(record, new, "UPDATE")

@@ -209,5 +209,6 @@ def parse_line(line: str) -> ManifestEntry:
 
 
 def parse_manifest(text: str) -> list[ManifestEntry]:
-    """Every non-blank line of a manifest, in order."""
-    return [parse_line(line) for line in text.splitlines() if line.strip()]
+    """Every non-blank line of a manifest, in order. Lines end at "\n" only (JSON strings may hold
+    U+2028 and other characters ``str.splitlines`` would break at)."""
+    return [parse_line(line) for line in text.split("\n") if line.strip()]
