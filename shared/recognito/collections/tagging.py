@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from recognito.collections.service import get_collection
-from recognito.errors import InvalidParameterException, ServiceQuotaExceededException
+from recognito.errors import InvalidParameterException, ResourceNotFoundException, ServiceQuotaExceededException
 from recognito.storage import CollectionRecord
 from recognito.storage.tables import CustomLabelsRecord, StreamProcessorRecord
 
@@ -17,9 +17,11 @@ MAX_TAGS = 50
 
 
 def _stream_processor(name: str) -> StreamProcessorRecord:
-    from recognito.streams.processors import load
-
-    return load(name)
+    # Read from storage here: recognito.streams sits above collections (it searches them).
+    try:
+        return StreamProcessorRecord.get(name, consistent_read=True)
+    except StreamProcessorRecord.DoesNotExist:
+        raise ResourceNotFoundException(f"Stream processor {name} not found") from None
 
 
 _LOADERS = {"collection": get_collection, "streamprocessor": _stream_processor}
