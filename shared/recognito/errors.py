@@ -91,6 +91,10 @@ class IdempotentParameterMismatchException(RekognitionError):
     pass
 
 
+class SessionNotFoundException(RekognitionError):
+    pass
+
+
 class ConflictException(RekognitionError):
     pass
 

@@ -186,6 +186,49 @@ class VideoJobRecord(Model):
     by_running = RunningVideoJobs()
 
 
+class LivenessSessionRecord(Model):
+    """A Face Liveness session (recognito.liveness): its settings, state and, once decided, result.
+
+    ``results`` is the JSON of the decision (Confidence, the reference and audit images' boxes
+    and, when no S3 output is configured, their JPEG bytes base64-encoded); ``expires`` is the
+    epoch second DynamoDB's TTL may delete the item after.
+    """
+
+    Meta = _meta("liveness-sessions")
+
+    session_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()  # CREATED, IN_PROGRESS, SUCCEEDED or FAILED (EXPIRED is read from the clock)
+    settings = UnicodeAttribute()  # the request's Settings, JSON
+    created = UTCDateTimeAttribute()
+    owner = UnicodeAttribute(null=True)  # the access key that created it, where the endpoint checks keys
+    kms_key_id = UnicodeAttribute(null=True)
+    challenge = UnicodeAttribute(null=True)  # JSON: the challenge the server sent
+    results = UnicodeAttribute(null=True)
+    expires = NumberAttribute()
+
+
+class StreamProcessorRecord(Model):
+    """A stream processor (recognito.streams): its configuration, status and current session.
+
+    ``config`` is the JSON of what CreateStreamProcessor was given and UpdateStreamProcessor
+    changed (Input, Output, Settings, RoleArn, NotificationChannel, KmsKeyId, RegionsOfInterest,
+    DataSharingPreference), as DescribeStreamProcessor returns it.
+    """
+
+    Meta = _meta("stream-processors")
+
+    name = UnicodeAttribute(hash_key=True)
+    arn = UnicodeAttribute()
+    status = UnicodeAttribute()  # STOPPED, STARTING, RUNNING, FAILED, STOPPING or UPDATING
+    status_message = UnicodeAttribute(null=True)
+    config = UnicodeAttribute()
+    created = UTCDateTimeAttribute()
+    updated = UTCDateTimeAttribute()
+    tags = MapAttribute(default=dict)
+    session_id = UnicodeAttribute(null=True)
+    session = UnicodeAttribute(null=True)  # JSON: the session's start/stop selectors and progress
+
+
 class CustomLabelsRecord(Model):
     """One item of the custom labels table: a project and what belongs to it share the project's
     partition (``project`` = its name), told apart by ``item``: "project", "dataset#TRAIN",
@@ -278,28 +321,6 @@ class DatasetEntryRecord(Model):
     errors = ListAttribute(of=UnicodeAttribute, default=list)
 
 
-class StreamProcessorRecord(Model):
-    """A stream processor (recognito.streams): its configuration, status and current session.
-
-    ``config`` is the JSON of what CreateStreamProcessor was given and UpdateStreamProcessor
-    changed (Input, Output, Settings, RoleArn, NotificationChannel, KmsKeyId, RegionsOfInterest,
-    DataSharingPreference), as DescribeStreamProcessor returns it.
-    """
-
-    Meta = _meta("stream-processors")
-
-    name = UnicodeAttribute(hash_key=True)
-    arn = UnicodeAttribute()
-    status = UnicodeAttribute()  # STOPPED, STARTING, RUNNING, FAILED, STOPPING or UPDATING
-    status_message = UnicodeAttribute(null=True)
-    config = UnicodeAttribute()
-    created = UTCDateTimeAttribute()
-    updated = UTCDateTimeAttribute()
-    tags = MapAttribute(default=dict)
-    session_id = UnicodeAttribute(null=True)
-    session = UnicodeAttribute(null=True)  # JSON: the session's start/stop selectors and progress
-
-
 ALL_TABLES: tuple[type[Model], ...] = (
     CollectionRecord,
     FaceRecord,
@@ -308,9 +329,10 @@ ALL_TABLES: tuple[type[Model], ...] = (
     CelebrityRecord,
     UploadRecord,
     VideoJobRecord,
+    LivenessSessionRecord,
+    StreamProcessorRecord,
     CustomLabelsRecord,
     DatasetEntryRecord,
-    StreamProcessorRecord,
 )
 
 
