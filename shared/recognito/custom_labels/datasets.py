@@ -349,23 +349,30 @@ def _readable_for_change(arn: str) -> DatasetRecord:
 
 
 def _test_split(records: list[DatasetEntryRecord]) -> set[str]:
-    """The entry keys that go to the test set: about ``TEST_SHARE`` of the labeled entries, and of
-    each label, in an order fixed by the keys' digests (so a split is repeatable)."""
+    """The entry keys that go to the test set: ``TEST_SHARE`` of each label's images (at least one),
+    rarest label first, never an image whose move would take a label's last training image. Within
+    a label, images go in the order of their keys' digests, so a split is repeatable."""
     labeled = sorted(
         (record for record in records if record.labels and not record.errors),
         key=lambda record: hashlib.sha256(record.entry_key.encode()).digest(),
     )
-    per_label = Counter(label for record in labeled for label in record.labels)
-    quota = {label: math.ceil(TEST_SHARE * count) for label, count in per_label.items()}
-    target = math.ceil(TEST_SHARE * len(labeled))
+    by_label: dict[str, list[DatasetEntryRecord]] = {}
+    for record in labeled:
+        for label in record.labels:
+            by_label.setdefault(label, []).append(record)
+    left = Counter({label: len(found) for label, found in by_label.items()})  # training images per label
     taken: Counter[str] = Counter()
     chosen: set[str] = set()
-    for record in labeled:
-        if len(chosen) >= target:
-            break
-        if any(taken[label] < quota[label] for label in record.labels):
+    for label in sorted(by_label, key=lambda label: (len(by_label[label]), label)):
+        quota = math.ceil(TEST_SHARE * len(by_label[label]))
+        for record in by_label[label]:
+            if taken[label] >= quota:
+                break
+            if record.entry_key in chosen or any(left[other] <= 1 for other in record.labels):
+                continue
             chosen.add(record.entry_key)
             taken.update(record.labels)
+            left.subtract(record.labels)
     return chosen
 
 
