@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/detect_labels.py [--quick]
 
-Latency is the service call (decode + detector + classifier + taxonomy, and image properties when
+Latency is the service call (decode + both detectors + classifier + taxonomy, and image properties when
 asked) on a 640x480 JPEG, p50/p95, each thread count in a fresh process (RECOGNITO_THREADS is read
 when a session is created), plus each model alone. Accuracy: the top labels on scikit-image's
 photographs (chelsea is a cat, coffee a cup, astronaut and camera a person, ...) and on generated
@@ -74,6 +74,7 @@ def worker(repeats: int) -> None:
     from recognito.analysis.labels import detect_labels
     from recognito_inference.classifier import classify
     from recognito_inference.object_detector import detect_objects
+    from recognito_inference.oid_detector import detect_oid_objects
     from skimage import data
 
     photo = np.asarray(Image.fromarray(data.coffee()).resize((640, 480)))
@@ -85,6 +86,7 @@ def worker(repeats: int) -> None:
         ),
         "IMAGE_PROPERTIES": lambda: detect_labels({"Image": {"Bytes": blob}, "Features": ["IMAGE_PROPERTIES"]}),
         "detector alone": lambda: detect_objects(photo),
+        "Open Images detector alone": lambda: detect_oid_objects(photo),
         "classifier alone": lambda: classify(photo),
     }
     result = {}

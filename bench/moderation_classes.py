@@ -54,10 +54,20 @@ def positives() -> dict[str, np.ndarray]:
 
 def main() -> int:
     sys.path[:0] = [str(REPO / "shared"), str(REPO / "layers" / "inference")]
-    from recognito.analysis.moderation import _label_confidences, _scores
+    from recognito.analysis.labels import imagenet_class_names
+    from recognito.analysis.moderation import _label_confidences
+    from recognito_inference.classifier import classify
+    from recognito_inference.moderation import NSFWJS_CLASSES
+
+    # Only the classifier runs: the labels measured here come from it alone, and the unsafe-content
+    # models (Explicit) would triple the time. Their signals are zero.
+    unsafe = {"opennsfw.nsfw": 0.0, **{f"nsfwjs.{c}": 0.0 for c in NSFWJS_CLASSES}}
 
     def confidences(rgb: np.ndarray) -> dict[str, float]:
-        return _label_confidences(_scores(rgb))
+        scores = dict(unsafe)
+        for name, p in zip(imagenet_class_names(), classify(rgb), strict=True):
+            scores[f"imagenet.{name}"] = scores.get(f"imagenet.{name}", 0.0) + float(p)
+        return _label_confidences(scores)
 
     paths = negatives()
     scores = {name: [] for name in LABELS}
