@@ -213,10 +213,9 @@ def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
                 record.test_dataset_arn = _legacy_dataset(arn, "test", testing)
         except (InvalidS3ObjectException, datasets.DatasetFailure) as error:
             # A manifest file error is terminal: the version fails, as AWS reports it, untrained.
-            message = str(error) if isinstance(error, datasets.DatasetFailure) else error.message
             if isinstance(error, InvalidS3ObjectException):
-                message = f"ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT: {message}"
-            _set_status(record, "TRAINING_FAILED", message)
+                error = datasets.DatasetFailure("ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT", error.message)
+            _set_status(record, "TRAINING_FAILED", str(error))
             return {"ProjectVersionArn": arn}
         record.save()
     _start_training(record)
