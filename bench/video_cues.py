@@ -132,7 +132,7 @@ def credits_found(path: Path) -> tuple[list[dict], int, int]:
         found = media.probe(source)
     rate = Fraction(found.video["FrameRate"]).limit_denominator(1001)
     with open(path, "rb") as source:
-        _, sampled = decoding._scan(source, rate, 0, found.frame_count, {}, found.video["ColorRange"])
+        scanned, sampled = decoding._scan(source, rate, 0, found.frame_count, {}, found.video["ColorRange"])
     samples = []
     if sampled is not None:
         with zipfile.ZipFile(io.BytesIO(sampled)) as archive:
@@ -140,18 +140,18 @@ def credits_found(path: Path) -> tuple[list[dict], int, int]:
                 samples.append(
                     {"Timestamp": int(name.partition(".")[0]), "Lines": frames.text_lines(archive.read(name))}
                 )
-    cues = segments.credits(samples, float(rate), found.frame_count, 80.0)
-    return cues, len(samples), found.frame_count
+    cues = segments.credits(scanned["Motion"], samples, float(rate), found.frame_count, 80.0)
+    return cues, len(scanned["Motion"]), found.frame_count
 
 
 def credits_table(negatives: list[tuple[str, Path]]) -> None:
     from video_clips import CREDITS_FRAMES, RATE, credits_clip
 
     folder = Path(tempfile.mkdtemp())
-    print(f"\n{'credits clip':28} {'found':>28} {'start err (s)':>13} {'end err (s)':>11} {'sampled':>8}")
-    for speed in (0.05, 0.12, 0.25, 0.5):
+    print(f"\n{'credits clip':28} {'found':>28} {'start err (s)':>13} {'end err (s)':>11} {'measured':>9}")
+    for speed in (0.05, 0.12, 0.25, 0.5, 0.8):
         path = credits_clip(folder / f"credits_{speed}.mp4", speed)
-        cues, sampled, _ = credits_found(path)
+        cues, measured, _ = credits_found(path)
         shown = ", ".join(
             f"{c['TechnicalCueSegment']['Type']} {c['StartFrameNumber']}-{c['EndFrameNumber']}" for c in cues
         )
@@ -162,11 +162,11 @@ def credits_table(negatives: list[tuple[str, Path]]) -> None:
                 f"{(cues[0]['EndFrameNumber'] + 1 - CREDITS_FRAMES[1]) / RATE:+.2f}",
             )
         print(
-            f"{f'rolling {speed:.2f} height/s':28} {shown or 'none':>28} {errors[0]:>13} {errors[1]:>11} {sampled:>8}"
+            f"{f'rolling {speed:.2f} height/s':28} {shown or 'none':>28} {errors[0]:>13} {errors[1]:>11} {measured:>9}"
         )
     for name, path in negatives:
-        cues, sampled, total = credits_found(path)
-        print(f"{name:28} {len(cues):>28} {'':>13} {'':>11} {sampled:>4}/{total}")
+        cues, measured, total = credits_found(path)
+        print(f"{name:28} {len(cues):>28} {'':>13} {'':>11} {measured:>5}/{total}")
 
 
 if __name__ == "__main__":

@@ -169,7 +169,8 @@ def credits_clip(path: Path, speed: float = 0.12) -> Path:
 
     width, height = SIZE
     font = ImageFont.load_default(size=16)
-    roll = Image.new("RGB", (width, height + 40 * len(CREDITS_NAMES)), "black")
+    seconds = (CREDITS_FRAMES[1] - CREDITS_FRAMES[0]) / RATE
+    roll = Image.new("RGB", (width, height + max(40 * len(CREDITS_NAMES), int(speed * height * seconds) + 1)), "black")
     draw = ImageDraw.Draw(roll)
     for i, name in enumerate(CREDITS_NAMES):
         draw.text((width // 2, height // 2 + 40 * i), name, fill="white", font=font, anchor="mm")

@@ -57,7 +57,8 @@ def _segments(record: Any, parts: list[dict[str, Any]]) -> dict[str, Any]:
         found += segments.black_frames([run for part in parts for run in part["Black"]], rate, confidence)
         found += segments.color_bars([bar for part in parts for bar in part.get("Bars", [])], rate, confidence)
         text = sorted((sample for part in parts for sample in part.get("Text", [])), key=lambda s: s["Timestamp"])
-        found += segments.credits(text, rate, int(metadata["Frames"]), confidence)
+        motion = [entry for part in parts for entry in part.get("Motion", [])]
+        found += segments.credits(motion, text, rate, int(metadata["Frames"]), confidence)
     found.sort(key=lambda s: (s["StartTimestampMillis"], s["Type"]))
     versions = {"SHOT": segments.SHOT_MODEL_VERSION, "TECHNICAL_CUE": segments.TECHNICAL_CUE_MODEL_VERSION}
     return {

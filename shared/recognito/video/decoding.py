@@ -14,6 +14,8 @@ import zipfile
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from recognito.errors import InvalidParameterException, VideoTooLargeException
 from recognito.video import jobs, media, segments
 
@@ -141,16 +143,24 @@ def _scan(
     buffer = io.BytesIO()
     archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED)
     sampled = 0
+    last_profile: tuple[int, np.ndarray] | None = None  # the frame before's luma row profile, if a candidate
     # One frame of warm-up: a cut on this range's first frame is this range's to find.
     for frame in media.frames(source, rate, first, end, warmup=1):
         luma = frame.luma()
         thumb = frame.thumbnail(segments.BLOCK)
+        # Credits' motion from the frame before, the warm-up frame included (no gap at range borders).
+        candidate = cues and segments.may_show_credits(thumb)
+        profile = luma.mean(axis=1, dtype=np.float32) if candidate else None
+        if frame.number >= first and profile is not None and last_profile and last_profile[0] == frame.number - 1:
+            shift, correlation = segments.vertical_motion(last_profile[1], profile)
+            scan.motion.append([frame.number, round(shift / profile.size, 6), correlation])
+        last_profile = (frame.number, profile) if profile is not None else None
         if frame.number >= first:
             black = segments.is_black(luma, thumb, max_value, coverage, color_range)
             layout = segments.bars_layout(thumb)  # most frames stop here: colours only for candidates
             bars = segments.color_bars_match(frame.rgb_thumbnail(segments.BLOCK), layout) if layout else 0.0
             scan.add(frame.number, thumb, previous, black, bars)
-            if frame.number in wanted and not black and segments.may_show_credits(thumb):
+            if candidate and frame.number in wanted:
                 jpeg = io.BytesIO()
                 frame.sample_image(DEFAULT_SAMPLE_MAX_SIDE).save(jpeg, "JPEG", quality=JPEG_QUALITY)
                 archive.writestr(f"{frame.timestamp_millis:012d}.jpg", jpeg.getvalue())

@@ -18,14 +18,18 @@ blocks of an RGB thumbnail of those rows have their bar's primaries on and the o
 channel split at the midpoint of its range over the bars). The share of matching blocks is the
 frame's confidence; a ColorBars segment's is its frames' mean.
 
-Credits (EndCredits, OpeningCredits): text that scrolls. Frames that may show credits (light
+Credits (EndCredits, OpeningCredits): text that scrolls. On frames that may show credits (light
 detail on a mostly dark picture: at least ``CREDITS_DARK_SHARE`` of the thumbnail's blocks dark
-and some bright) are sampled ``CREDITS_SAMPLES_PER_SECOND`` and DetectText's line detector finds
-their lines of text; between two samples the text scrolls when most lines reappear shifted up by
-one common distance (lines paired by horizontal extent and height, the shift the most pairs agree
-on). ``CREDITS_MIN_PAIRS`` scrolling pairs in a row make a credits segment, OpeningCredits in the
-video's first half, EndCredits in its second; its confidence is the mean share of lines that
-moved together. Credits that do not scroll (cards, overlays on the picture) are not found.
+and some bright), the picture's vertical motion is measured frame to frame: the shift (to a
+tenth of a pixel) that best aligns the luma row profiles of consecutive frames, with its
+correlation. Frames moving up at least ``CREDITS_MIN_SPEED`` (averaged over half a second, the
+profiles correlating at ``CREDITS_MIN_CORRELATION`` or more) form scrolling runs; DetectText's
+line detector, on those frames sampled ``CREDITS_SAMPLES_PER_SECOND``, must find lines of text
+(at least two, on at least half the samples). A run of ``CREDITS_MIN_SECONDS`` or more is a
+credits cue: OpeningCredits in the video's first half, EndCredits in its second; confidence is
+the profiles' mean correlation. Matching the detector's lines from sample to sample instead
+aliases as soon as the roll moves about a line's spacing between samples; frame-to-frame motion
+does not. Credits that do not scroll (cards, text over the picture) are not found.
 
 Black frames, as Rekognition documents them: a pixel is black when its luma is at most
 ``minimum + MaxPixelThreshold * (maximum - minimum)``, the luma range being 0-255 for full range
@@ -57,9 +61,10 @@ BARS_MIN_MATCH = 0.9
 CREDITS_SAMPLES_PER_SECOND = 2.0
 CREDITS_DARK_LEVEL, CREDITS_DARK_SHARE = 48, 0.5  # thumbnail grey levels (full range), share of blocks
 CREDITS_BRIGHT_LEVEL, CREDITS_BRIGHT_SHARE = 64, 0.005  # thin text averages to ~60-120 a block
-CREDITS_MIN_SHIFT = 0.01  # of the frame's height between samples (credits roll ~5-20% a second)
-CREDITS_MIN_SHARE = 0.5  # of the lines of the busier sample, moved by the common shift
-CREDITS_MIN_PAIRS = 3  # scrolling sample pairs in a row: 1.5 s at 2 samples a second
+CREDITS_MAX_SPEED = 0.02  # of the height a frame (0.5 a second at 25 fps): the motion searched
+CREDITS_MIN_SPEED = 0.001  # of the height a frame: 2.5% a second at 25 fps (rolls run ~5-25%)
+CREDITS_MIN_CORRELATION = 0.8
+CREDITS_MIN_SECONDS = 1.5
 SHOT_MODEL_VERSION = "1.0"
 TECHNICAL_CUE_MODEL_VERSION = "2.0"
 
@@ -175,6 +180,7 @@ class RangeScan:
     cuts: list[list[float]] = field(default_factory=list)  # [frame number, distance]
     black: list[list[int]] = field(default_factory=list)  # [first, last] inclusive
     bars: list[list[float]] = field(default_factory=list)  # [frame number, match]: colour bar frames
+    motion: list[list[float]] = field(default_factory=list)  # [frame number, shift / height, correlation]
 
     def add(
         self, number: int, thumb: np.ndarray, previous: np.ndarray | None, is_black: bool, bars: float = 0.0
@@ -192,7 +198,7 @@ class RangeScan:
                 self.black.append([number, number])
 
     def to_json(self) -> dict[str, Any]:
-        return {"Cuts": self.cuts, "Black": self.black, "Bars": self.bars}
+        return {"Cuts": self.cuts, "Black": self.black, "Bars": self.bars, "Motion": self.motion}
 
 
 def merge_black(runs: list[list[int]]) -> list[list[int]]:
@@ -296,57 +302,75 @@ def may_show_credits(thumb: np.ndarray) -> bool:
     return dark >= CREDITS_DARK_SHARE * thumb.size and bright >= CREDITS_BRIGHT_SHARE * thumb.size
 
 
-def scroll(before: list[list[float]], after: list[list[float]]) -> tuple[float, float]:
-    """The vertical shift (fraction of the height, negative upwards) that carries most lines of
-    ``before`` onto ``after`` (boxes ``[left, top, right, bottom]``, 0..1), and the share of the
-    busier sample's lines it carries."""
-    if not before or not after:
-        return 0.0, 0.0
-    shifts = []
-    for a in before:
-        for b in after:
-            overlap = min(a[2], b[2]) - max(a[0], b[0])
-            union = max(a[2], b[2]) - min(a[0], b[0])
-            height_a, height_b = a[3] - a[1], b[3] - b[1]
-            if union > 0 and overlap / union >= 0.5 and 0.7 <= height_b / max(height_a, 1e-6) <= 1.4:
-                shifts.append((b[1] - a[1], (height_a + height_b) / 2))
-    best, carried = 0.0, 0
-    for shift, height in shifts:
-        agreeing = [s for s, _ in shifts if abs(s - shift) <= height / 2]
-        # Each line moves once: a shift carries at most as many lines as either sample has.
-        count = min(len(agreeing), len(before), len(after))
-        if count > carried:
-            best, carried = float(np.median(agreeing)), count
-    return best, carried / max(len(before), len(after))
+def vertical_motion(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+    """How far the picture moved down (negative: up) between two frames, in pixels to a tenth,
+    from their luma row profiles (each row's mean), and the profiles' correlation at that shift."""
+    height = before.size
+    reach = max(1, int(np.ceil(CREDITS_MAX_SPEED * height)))
+    scores = np.full(2 * reach + 1, -1.0)
+    for i, shift in enumerate(range(-reach, reach + 1)):
+        a = before[max(0, -shift) : height - max(0, shift)]
+        b = after[max(0, shift) : height - max(0, -shift)]
+        a, b = a - a.mean(), b - b.mean()
+        norm = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        scores[i] = float((a * b).sum()) / norm if norm > 0 else -1.0
+    best = int(np.argmax(scores))
+    offset = 0.0
+    if 0 < best < scores.size - 1:  # the parabola through the peak and its neighbours
+        left, middle, right = scores[best - 1], scores[best], scores[best + 1]
+        curvature = left - 2 * middle + right
+        offset = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+    return round(best - reach + offset, 1), round(float(scores[best]), 4)
 
 
 def credits(
-    samples: list[dict[str, Any]], rate: float, frame_count: int, min_confidence: float
+    motion: list[list[float]], samples: list[dict[str, Any]], rate: float, frame_count: int, min_confidence: float
 ) -> list[dict[str, Any]]:
-    """TECHNICAL_CUE segments of type OpeningCredits or EndCredits from the text lines of the
-    sampled frames (``{"Timestamp", "Lines"}`` in time order)."""
-    gap = 1.5 * 1000 / CREDITS_SAMPLES_PER_SECOND
-    runs: list[list[tuple[int, int, float]]] = []  # scrolling pairs: (from ms, to ms, share)
-    for before, after in zip(samples, samples[1:], strict=False):
-        if after["Timestamp"] - before["Timestamp"] > gap:
-            continue
-        shift, share = scroll(before["Lines"], after["Lines"])
-        if shift > -CREDITS_MIN_SHIFT or share < CREDITS_MIN_SHARE:
-            continue
-        pair = (before["Timestamp"], after["Timestamp"], share)
-        if runs and runs[-1][-1][1] == pair[0]:
-            runs[-1].append(pair)
+    """TECHNICAL_CUE segments of type OpeningCredits or EndCredits from the frames' vertical
+    motion (``[frame number, shift as a share of the height, correlation]`` of each frame that may
+    show credits, against the frame before) and the text lines of the sampled frames
+    (``{"Timestamp", "Lines"}``)."""
+    window = max(1, int(round(rate / 2)))
+    runs: list[list[list[float]]] = []
+    for entry in sorted(motion):
+        if runs and entry[0] == runs[-1][-1][0] + 1:
+            runs[-1].append(entry)
         else:
-            runs.append([pair])
+            runs.append([entry])
     result = []
     for run in runs:
-        confidence = 100.0 * sum(share for _, _, share in run) / len(run)
-        if len(run) < CREDITS_MIN_PAIRS or confidence < min_confidence:
-            continue
-        first = int(round(run[0][0] * rate / 1000))
-        end = min(frame_count, int(round(run[-1][1] * rate / 1000)) + 1)
-        kind = "OpeningCredits" if first + end < frame_count else "EndCredits"  # midpoint in the first half
-        entry = segment("TECHNICAL_CUE", first, end, rate)
-        entry["TechnicalCueSegment"] = {"Type": kind, "Confidence": confidence}
-        result.append(entry)
+        shifts = np.array([shift for _, shift, _ in run])
+        smooth = np.convolve(shifts, np.ones(window) / window, mode="same")
+        moving = [
+            entry
+            for entry, speed in zip(run, smooth, strict=True)
+            if speed <= -CREDITS_MIN_SPEED and entry[2] >= CREDITS_MIN_CORRELATION
+        ]
+        for scrolling in _consecutive(moving):
+            first, end = int(scrolling[0][0]) - 1, int(scrolling[-1][0]) + 1  # motion is from the frame before
+            if (end - first) / rate < CREDITS_MIN_SECONDS or not _shows_text(samples, first, end, rate):
+                continue
+            confidence = 100.0 * float(np.mean([correlation for _, _, correlation in scrolling]))
+            if confidence < min_confidence:
+                continue
+            kind = "OpeningCredits" if first + end < frame_count else "EndCredits"  # midpoint in the first half
+            entry = segment("TECHNICAL_CUE", max(0, first), min(end, frame_count), rate)
+            entry["TechnicalCueSegment"] = {"Type": kind, "Confidence": confidence}
+            result.append(entry)
     return result
+
+
+def _consecutive(entries: list[list[float]]) -> list[list[list[float]]]:
+    groups: list[list[list[float]]] = []
+    for entry in entries:
+        if groups and entry[0] == groups[-1][-1][0] + 1:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups
+
+
+def _shows_text(samples: list[dict[str, Any]], first: int, end: int, rate: float) -> bool:
+    """At least half the sampled frames in ``first`` .. ``end - 1`` hold two lines of text or more."""
+    inside = [s for s in samples if first * 1000 / rate <= s["Timestamp"] < end * 1000 / rate]
+    return bool(inside) and sum(len(s["Lines"]) >= 2 for s in inside) * 2 >= len(inside)
