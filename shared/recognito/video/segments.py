@@ -340,7 +340,8 @@ def credits(
     result = []
     for run in runs:
         shifts = np.array([shift for _, shift, _ in run])
-        smooth = np.convolve(shifts, np.ones(window) / window, mode="same")
+        width = min(window, shifts.size)  # "same" would return the longer of the two
+        smooth = np.convolve(shifts, np.ones(width) / width, mode="same")
         moving = [
             entry
             for entry, speed in zip(run, smooth, strict=True)
