@@ -78,10 +78,12 @@ def bridge_lambda_tasks() -> None:
 
 MEDIA_ANALYSIS = "media_analysis"
 STREAM_PROCESSOR = "stream_processor"
+CUSTOM_LABELS_TRAINING = "custom_labels_training"
 
 
 def state_machines() -> dict[str, str]:
     """The jobs' state machines: each ``statemachines/`` name to its ARN."""
+    from recognito.custom_labels import versions
     from recognito.streams import processors
     from recognito.video import jobs, media_analysis
 
@@ -89,6 +91,7 @@ def state_machines() -> dict[str, str]:
         VIDEO_JOBS: jobs.state_machine_arn(),
         MEDIA_ANALYSIS: media_analysis.state_machine_arn(),
         STREAM_PROCESSOR: processors.state_machine_arn(),
+        CUSTOM_LABELS_TRAINING: versions.state_machine_arn(),
     }
 
 
