@@ -303,7 +303,8 @@ def _start(selector: dict[str, Any]) -> Callable[[list[Fragment]], int]:
 
 
 def _at_time(when: float, producer: bool) -> Callable[[list[Fragment]], int]:
-    """The fragment that holds the moment (the last to start at or before it), else the first."""
+    """The fragment that holds the moment (the last to start at or before it), else the first:
+    by the producer's timestamps, or by when the fragments reached the stream."""
 
     def start(fragments: list[Fragment]) -> int:
         stamps = [f.producer_timestamp if producer else f.server_timestamp for f in fragments]

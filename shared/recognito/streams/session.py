@@ -97,7 +97,8 @@ def _limit_millis(session: dict[str, Any], position: dict[str, Any]) -> int | No
 
 def _selector(session: dict[str, Any], position: dict[str, Any]) -> dict[str, Any]:
     """GetMedia's StartSelector: after the last fragment read; at first, the session's
-    KVSStreamStartSelector (connected home) or the live edge (face search)."""
+    KVSStreamStartSelector (connected home), or what reached the stream since the session
+    began (face search: the live stream, without losing what came while it started)."""
     if position.get("Token"):
         return {"StartSelectorType": "CONTINUATION_TOKEN", "ContinuationToken": position["Token"]}
     start = session.get("Start") or {}
@@ -106,7 +107,7 @@ def _selector(session: dict[str, Any], position: dict[str, Any]) -> dict[str, An
     if start.get("ProducerTimestamp") is not None:
         when = datetime.fromtimestamp(int(start["ProducerTimestamp"]) / 1000, UTC)
         return {"StartSelectorType": "PRODUCER_TIMESTAMP", "StartTimestamp": when}
-    return {"StartSelectorType": "NOW"}
+    return {"StartSelectorType": "SERVER_TIMESTAMP", "StartTimestamp": datetime.fromtimestamp(position["BeganAt"], UTC)}
 
 
 def media_client(stream_arn: str, read_timeout: float = READ_SECONDS) -> Any:
@@ -140,7 +141,7 @@ def _read_fragment(
                 fragment = fragments.add(element)
                 if fragment is None:
                     continue
-                position["Token"] = fragment.number
+                position["Token"] = fragment.continuation or fragment.number
                 found, over = _sample(fragment, position, limit)
                 frames += found
                 if over:
@@ -160,6 +161,7 @@ class Fragment:
     def __init__(self, data: bytes, tags: dict[str, str], start_seconds: float) -> None:
         self.data = data
         self.number = tags.get(mkv.FRAGMENT_NUMBER, "")
+        self.continuation = tags.get(mkv.CONTINUATION_TOKEN)
         self.server_timestamp = float(tags.get(mkv.SERVER_TIMESTAMP) or 0)
         self.producer_timestamp = float(tags.get(mkv.PRODUCER_TIMESTAMP) or 0)
         self.start_seconds = start_seconds  # the Cluster's timecode: frame offsets count from it
