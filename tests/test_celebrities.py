@@ -93,3 +93,23 @@ def test_an_empty_gallery_recognizes_no_one():
     add_celebrity("Barack Obama", [photo_bytes("obama.jpg")], [], "Male")
     status, found = call("RecognizeCelebrities", picture)
     assert [c["Name"] for c in found["CelebrityFaces"]] == ["Barack Obama"] and len(found["UnrecognizedFaces"]) == 1
+
+
+def test_a_gallery_made_before_face_model_2_keeps_its_model():
+    """A gallery an earlier release made holds FaceNet (1.0) faces: celebrities added later and the
+    faces looked up are embedded by 1.0 too, so its people are still recognized."""
+    from datetime import UTC, datetime
+
+    from recognito.celebrities import GALLERY
+    from recognito.collections.store import decode_embedding
+    from recognito.storage import CollectionRecord, FaceRecord
+
+    needs_models("centerface", "facenet-int8")
+    CollectionRecord(GALLERY, created=datetime.now(UTC), face_model_version="1.0").save()
+    obama = add_celebrity("Barack Obama", [photo_bytes("obama.jpg")])
+    (face,) = FaceRecord.query(GALLERY)
+    assert face.model_version == "1.0" and decode_embedding(face.embedding).shape == (512,)
+    status, found = call("RecognizeCelebrities", {"Image": image(photo_bytes("obama3.jpg"))})
+    assert status == 200
+    (celebrity,) = found["CelebrityFaces"]
+    assert celebrity["Id"] == obama and celebrity["MatchConfidence"] >= 80
