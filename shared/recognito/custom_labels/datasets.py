@@ -20,16 +20,13 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from recognito.custom_labels.manifests import ManifestEntry, parse_line, parse_manifest, split_s3_uri
-from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, now_ms, parse_arn
+from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, lookup, now_ms, save_new
 from recognito.errors import (
     InvalidParameterException,
     InvalidS3ObjectException,
     ResourceAlreadyExistsException,
     ResourceInUseException,
-    ResourceNotFoundException,
     ResourceNotReadyException,
 )
 from recognito.pagination import decode_token, encode_token
@@ -57,17 +54,7 @@ class DatasetFailure(Exception):
 
 
 def get_dataset(arn: str) -> DatasetRecord:
-    """The dataset of ``arn``, or ``ResourceNotFoundException``."""
-    match = parse_arn(arn)
-    record = None
-    if match is not None and match["kind"] == "dataset" and match["name"] in ("train", "test"):
-        try:
-            record = DatasetRecord.get(match["project"], DATASET_ITEM + match["name"].upper(), consistent_read=True)
-        except DatasetRecord.DoesNotExist:
-            record = None
-    if record is None or record.arn != arn:
-        raise ResourceNotFoundException(f"The dataset {arn} does not exist")
-    return record
+    return lookup(DatasetRecord, arn, "dataset", "dataset")
 
 
 def dataset_type(record: DatasetRecord) -> str:
@@ -226,12 +213,7 @@ def create_dataset(request: dict[str, Any]) -> dict[str, Any]:
         tags=request.get("Tags") or {},
         stats={"LabeledEntries": 0, "TotalEntries": 0, "TotalLabels": 0, "ErrorEntries": 0},
     )
-    try:
-        record.save(condition=DatasetRecord.item.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ResourceAlreadyExistsException(f"The project already has a {kind} dataset") from None
-        raise
+    save_new(record, ResourceAlreadyExistsException(f"The project already has a {kind} dataset"))
     if failure is not None:
         _mark(record, "CREATE_FAILED", str(failure), "CLIENT_ERROR")
     else:

@@ -15,7 +15,12 @@ from typing import Any, TypeVar
 
 from pynamodb.exceptions import PutError
 
-from recognito.errors import InvalidParameterException, ResourceInUseException, ResourceNotFoundException
+from recognito.errors import (
+    InvalidParameterException,
+    RekognitionError,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
 from recognito.storage.tables import CustomLabelsRecord, DatasetRecord, ProjectRecord
@@ -65,18 +70,41 @@ def project_name(arn: str) -> str:
     return match["project"]
 
 
-def get_project(arn: str) -> ProjectRecord:
-    """The project of ``arn``, or ``ResourceNotFoundException``."""
+def _item(match: re.Match[str]) -> str:
+    """The ``item`` key of the resource a parsed ARN names."""
+    if match["kind"] == "dataset":
+        return DATASET_ITEM + match["name"].upper()
+    if match["kind"] == "version":
+        return VERSION_ITEM + match["name"]
+    return PROJECT_ITEM
+
+
+def lookup(model: type[Child], arn: str, kind: str | None, noun: str) -> Child:
+    """The record of the ``kind`` of resource (None: a project) ``arn`` names, or ``ResourceNotFoundException``."""
     match = parse_arn(arn)
     record = None
-    if match is not None and match["kind"] is None:
+    if match is not None and match["kind"] == kind:
         try:
-            record = ProjectRecord.get(match["project"], PROJECT_ITEM, consistent_read=True)
-        except ProjectRecord.DoesNotExist:
+            record = model.get(match["project"], _item(match), consistent_read=True)
+        except model.DoesNotExist:
             record = None
     if record is None or record.arn != arn:
-        raise ResourceNotFoundException(f"The project {arn} does not exist")
+        raise ResourceNotFoundException(f"The {noun} {arn} does not exist")
     return record
+
+
+def get_project(arn: str) -> ProjectRecord:
+    return lookup(ProjectRecord, arn, None, "project")
+
+
+def save_new(record: CustomLabelsRecord, taken: RekognitionError) -> None:
+    """Saves a record that must be new, raising ``taken`` when its key is."""
+    try:
+        record.save(condition=type(record).item.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise taken from None
+        raise
 
 
 def children(model: type[Child], project: str, prefix: str) -> list[Child]:
@@ -105,12 +133,7 @@ def create_project(request: dict[str, Any]) -> dict[str, Any]:
         auto_update=auto_update,
         tags=request.get("Tags") or {},
     )
-    try:
-        record.save(condition=ProjectRecord.project.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ResourceInUseException(f"The project {name} already exists") from None
-        raise
+    save_new(record, ResourceInUseException(f"The project {name} already exists"))
     return {"ProjectArn": record.arn}
 
 

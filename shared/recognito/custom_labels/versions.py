@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from recognito.custom_labels import datasets, policies
 from recognito.custom_labels.manifests import split_s3_uri
@@ -28,8 +28,9 @@ from recognito.custom_labels.projects import (
     child_arn,
     children,
     get_project,
+    lookup,
     now_ms,
-    parse_arn,
+    save_new,
 )
 from recognito.errors import (
     AccessDeniedException,
@@ -66,16 +67,7 @@ def state_machine_arn() -> str:
 
 def get(version_arn: str) -> ProjectVersionRecord:
     """The version of ``version_arn``, or ``ResourceNotFoundException``."""
-    match = parse_arn(version_arn)
-    record = None
-    if match is not None and match["kind"] == "version":
-        try:
-            record = ProjectVersionRecord.get(match["project"], VERSION_ITEM + match["name"], consistent_read=True)
-        except ProjectVersionRecord.DoesNotExist:
-            record = None
-    if record is None or record.arn != version_arn:
-        raise ResourceNotFoundException(f"The project version {version_arn} does not exist")
-    return record
+    return lookup(ProjectVersionRecord, version_arn, "version", "project version")
 
 
 def record_training_result(
@@ -167,9 +159,30 @@ def _project_datasets(project: ProjectRecord) -> tuple[str, str | None]:
     return found["TRAIN"].arn, found["TEST"].arn if "TEST" in found else None
 
 
+def _new_version(project: ProjectRecord, request: dict[str, Any], **fields: Any) -> ProjectVersionRecord:
+    """Records a new version named ``request["VersionName"]`` in ``project`` (``ResourceInUseException``
+    when the name is taken), with the request's output, key and tags and the given ``fields``."""
+    name = request["VersionName"]
+    created = now_ms()
+    record = ProjectVersionRecord(
+        project.project,
+        VERSION_ITEM + name,
+        arn=child_arn(project.project, "version", name, created),
+        created=datetime.fromtimestamp(created / 1000, UTC),
+        tags=request.get("Tags") or {},
+        project_arn=project.arn,
+        status_message=_DEFAULT_MESSAGES[fields["status"]],
+        output_config=_output_config(request),
+        kms_key_id=request.get("KmsKeyId"),
+        **fields,
+    )
+    save_new(record, ResourceInUseException(f"The project already has a version named {name}"))
+    return record
+
+
 def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
     project = get_project(request["ProjectArn"])
-    output = _output_config(request)
+    _output_config(request)  # a bad one is refused before anything else
     feature_config = request.get("FeatureConfig")
     if feature_config and project.feature != CONTENT_MODERATION:
         raise InvalidParameterException("FeatureConfig applies only to CONTENT_MODERATION projects")
@@ -178,36 +191,22 @@ def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException("The project has datasets: train from them, without TrainingData")
     if not legacy and request.get("TestingData"):
         raise InvalidParameterException("TestingData needs TrainingData")
-    train_arn, test_arn = ("", None) if legacy else _project_datasets(project)
-    name = request["VersionName"]
-    created = now_ms()
-    arn = child_arn(project.project, "version", name, created)
-    record = ProjectVersionRecord(
-        project.project,
-        VERSION_ITEM + name,
-        arn=arn,
-        created=datetime.fromtimestamp(created / 1000, UTC),
-        tags=request.get("Tags") or {},
-        project_arn=project.arn,
+    train_arn, test_arn = ("", None) if legacy else _project_datasets(project)  # legacy: set below
+    record = _new_version(
+        project,
+        request,
         status="TRAINING_IN_PROGRESS",
-        status_message=_DEFAULT_MESSAGES["TRAINING_IN_PROGRESS"],
         feature=project.feature,
         feature_config=feature_config,
-        output_config=output,
-        train_dataset_arn=train_arn or f"{arn}#train",
+        train_dataset_arn=train_arn,
         test_dataset_arn=test_arn,
         description=request.get("VersionDescription"),
-        kms_key_id=request.get("KmsKeyId"),
     )
-    try:
-        record.save(condition=ProjectVersionRecord.item.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ResourceInUseException(f"The project already has a version named {name}") from None
-        raise
+    arn = record.arn
     if legacy:
+        record.train_dataset_arn = f"{arn}#train"  # before reading, so a deletion finds what was read
         try:
-            record.train_dataset_arn = _legacy_dataset(arn, "train", request["TrainingData"])
+            _legacy_dataset(arn, "train", request["TrainingData"])
             testing = request.get("TestingData") or {}
             if testing.get("Assets") and not testing.get("AutoCreate"):
                 record.test_dataset_arn = _legacy_dataset(arn, "test", testing)
@@ -402,32 +401,18 @@ def copy_project_version(request: dict[str, Any]) -> dict[str, Any]:
         )
     if source.status not in HAS_MODEL:
         raise ResourceInUseException(f"The project version is {source.status}: it has no model to copy")
-    name = request["VersionName"]
-    created = now_ms()
     output = _output_config(request)
-    record = ProjectVersionRecord(
-        destination.project,
-        VERSION_ITEM + name,
-        arn=child_arn(destination.project, "version", name, created),
-        created=datetime.fromtimestamp(created / 1000, UTC),
-        tags=request.get("Tags") or {},
-        project_arn=destination.arn,
+    record = _new_version(
+        destination,
+        request,
         status="COPYING_IN_PROGRESS",
-        status_message=_DEFAULT_MESSAGES["COPYING_IN_PROGRESS"],
         feature=source.feature,
-        output_config=output,
         train_dataset_arn=source.train_dataset_arn,
         test_dataset_arn=source.test_dataset_arn,
         description=source.description,
-        kms_key_id=request.get("KmsKeyId"),
         source_version_arn=source.arn,
     )
-    try:
-        record.save(condition=ProjectVersionRecord.item.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ResourceInUseException(f"The project already has a version named {name}") from None
-        raise
+    name = request["VersionName"]
     from botocore.exceptions import ClientError
 
     prefix = f"{output.get('S3KeyPrefix') or ''}{destination.project}/{name}/"
