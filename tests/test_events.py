@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import custom_labels_samples
 import numpy as np
 import pytest
+import stream_processor_samples
 from botocore import xform_name
 from conftest import EVENTS, call, invoke_event, load_function
 from models_available import needs_models
@@ -57,6 +58,8 @@ def test_sample_event(path, monkeypatch):
         event["body"] = json.dumps({**body, "FaceId": face_id["FaceId"]})
     if name in custom_labels_samples.OPERATIONS:
         custom_labels_samples.prepare(name, monkeypatch)
+    if name in stream_processor_samples.OPERATIONS:
+        stream_processor_samples.prepare(name)
     if name == "get_celebrity_info":
         # The sample names a celebrity of the gallery; here one is added under that Id.
         CelebrityRecord("3Ir0du6", name="Eileen Collins", created=datetime.now(UTC)).save()
