@@ -49,6 +49,7 @@ class Request:
     signed: bool = False
     note: str = "valid"
     service: str = "rekognition"  # the SigV4 scope of a signed request
+    path: str = "/"  # SDKs post to /; the front door also routes POST /<Operation>
 
     def describe(self) -> str:
         return f"{self.target} [{self.note}] {self.body[:160]!r}"
@@ -451,8 +452,8 @@ def local_endpoint(directory: Path, images: list[bytes]) -> Iterator[Send]:
         client = Client(LocalEndpoint(StateStore(directory)))
 
         def send(request: Request) -> Reply:
-            headers = _signed_headers(request, "http://localhost/")
-            response = client.post("/", data=request.body, headers=headers)
+            headers = _signed_headers(request, "http://localhost" + request.path)
+            response = client.post(request.path, data=request.body, headers=headers)
             return Reply(response.status_code, response.headers.get("Content-Type", ""), response.get_data())
 
         yield send
@@ -489,7 +490,8 @@ def http_endpoint(url: str, images: list[bytes]) -> Iterator[Send]:
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=120)
 
     def send(request: Request) -> Reply:
-        connection.request("POST", "/", body=request.body, headers=_signed_headers(request, url + "/"))
+        headers = _signed_headers(request, url + request.path)
+        connection.request("POST", request.path, body=request.body, headers=headers)
         response = connection.getresponse()
         return Reply(response.status, response.getheader("Content-Type") or "", response.read())
 

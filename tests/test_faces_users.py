@@ -73,7 +73,7 @@ def test_list_and_delete_faces(collection):
     assert ids[0] not in {face["FaceId"] for face in listed["Faces"]}
     # Deleting again is FACE_NOT_FOUND, and the count does not move.
     again = call("DeleteFaces", {"CollectionId": collection, "FaceIds": [ids[0]]})[1]
-    assert again["DeletedFaces"] == [] and counts(collection) == (2, 0)
+    assert "DeletedFaces" not in again and counts(collection) == (2, 0)  # the model's min 1: left out
 
 
 def test_list_faces_pages_and_filters(collection):

@@ -112,6 +112,19 @@ def test_targets_aws_would_reject_are_rekognitions_unknown_operation(send: Send,
     assert (status, error["__type"]) == (400, "UnknownOperationException"), error
 
 
+@pytest.mark.parametrize("body", [b"{}", b"not json"])
+def test_an_unsigned_post_to_an_operations_path_is_rekognitions(send: Send, body: bytes):
+    """``POST /ListCollections`` without a target is the front door's path route, not an S3 bucket."""
+    reply = send(Request(None, body, "ListCollections", path="/ListCollections"))
+    assert judge("ListCollections", reply) == (None, None), reply
+    assert reply.content_type == "application/x-amz-json-1.1"
+    answer = json.loads(reply.body)
+    if body == b"{}":
+        assert reply.status == 200 and isinstance(answer["CollectionIds"], list)
+    else:
+        assert (reply.status, answer["__type"]) == (400, "SerializationException")
+
+
 def test_other_services_still_reach_moto(send: Send):
     reply = send(Request("DynamoDB_20120810.ListTables", b"{}", signed=True, service="dynamodb"))
     assert reply.status == 200 and "TableNames" in json.loads(reply.body)

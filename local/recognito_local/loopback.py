@@ -25,7 +25,11 @@ from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from recognito_local.persistence import DEFER_DURABILITY
+
 _inside = threading.local()
+# In the environ of every request the loopback hands to the app.
+LOOPBACK = "recognito.loopback"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -46,6 +50,18 @@ class _Body:
 
     def close(self) -> None:
         self._data = b""
+
+
+@contextmanager
+def answering(client: bool) -> Iterator[None]:
+    """Around a client's request (``client``): the writes it makes through the loopback are
+    answered before they are on disk, as long as its own answer waits for them (``StateStore.durable``)."""
+    before = getattr(_inside, "client", False)
+    _inside.client = before or client
+    try:
+        yield
+    finally:
+        _inside.client = before
 
 
 @contextmanager
@@ -116,6 +132,9 @@ class Loopback:
             elif key != "CONTENT_LENGTH":
                 environ[f"HTTP_{key}"] = text
         environ.setdefault("HTTP_HOST", self._netloc)
+        environ[LOOPBACK] = True
+        if getattr(_inside, "client", False):
+            environ[DEFER_DURABILITY] = True
         return environ
 
     def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:

@@ -87,8 +87,9 @@ class LocalEndpoint:
         started = time.perf_counter()
         service = signing_service(environ)
         target = environ.get("HTTP_X_AMZ_TARGET") or ""
-        with self._tracked():
-            if self._is_rekognition(service, target):
+        client = not environ.get(loopback.LOOPBACK)
+        with self._tracked(), loopback.answering(client):
+            if self._is_rekognition(service, target) or _names_an_operation(environ, service, target):
                 label = f"rekognition {target.partition('.')[2] or '-'}"
                 status, headers, body = self._rekognition(environ)
             else:
@@ -98,6 +99,8 @@ class LocalEndpoint:
                 if environ.get("PATH_INFO") == streams.GET_DATA_ENDPOINT and status.startswith("200"):
                     body = streams.data_endpoint(environ, body)
                     headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
+            if client:
+                self.store.durable()  # every write this answer may rest on (loopback.answering)
         code, elapsed = int(status.split()[0]), (time.perf_counter() - started) * 1000
         fields = {"target": target or None, "status": code, "duration_ms": round(elapsed, 1)}
         log.info("%s %s %.1fms", label, code, elapsed, extra=fields)
@@ -208,6 +211,17 @@ class LocalEndpoint:
                 chunks[:] = [b"Internal server error"]
         status, headers = captured
         return status, headers, b"".join(chunks)
+
+
+def _names_an_operation(environ: dict[str, Any], service: str | None, target: str) -> bool:
+    """An unsigned ``POST /<Operation>`` without a target, the front door's path route: a
+    Rekognition operation's name is never an S3 bucket's (those are lower case), so moto must not
+    answer it as one."""
+    if service or target or environ["REQUEST_METHOD"] != "POST":
+        return False
+    from recognito.protocol import operation_names
+
+    return environ.get("PATH_INFO", "").strip("/") in operation_names()
 
 
 def _status(code: int) -> str:

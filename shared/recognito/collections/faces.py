@@ -142,7 +142,11 @@ def delete_faces(request: dict[str, Any]) -> dict[str, Any]:
         )
         deleted += chunk_deleted
         refused += chunk_refused
-    return {"DeletedFaces": deleted, "UnsuccessfulFaceDeletions": refused}
+    # botocore's model gives DeletedFaces at least one item: when nothing was deleted it is left out.
+    result: dict[str, Any] = {"UnsuccessfulFaceDeletions": refused}
+    if deleted:
+        result["DeletedFaces"] = deleted
+    return result
 
 
 def _plan_deletion(collection_id: str, wanted: list[str]) -> Plan:
