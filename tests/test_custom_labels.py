@@ -786,3 +786,25 @@ def test_output_config_needs_a_bucket_and_an_unstartable_flow_fails_the_version(
     status, reply = call("CreateProjectVersion", {**body, "OutputConfig": OUTPUT})
     assert status == 500 and reply["__type"] == "InternalServerError"
     assert _status(project, "v") == "TRAINING_FAILED"
+
+
+def test_recognito_serve_resumes_a_training_a_restart_interrupted(project, train, state_machine):
+    """A version still training whose execution no longer runs gets a new one (as video jobs do);
+    after MAX_RUNS interrupted runs it ends TRAINING_FAILED instead."""
+    from recognito.custom_labels import versions
+    from recognito_local.stepfunctions import INTERRUPTED_MESSAGE, MAX_RUNS, resume_interrupted_jobs, run_name
+
+    version = _train(project, "v1")
+    machine = versions.state_machine_arn()
+    executions = machine.replace(":stateMachine:", ":execution:")
+    first = f"{executions}:{versions.execution_name(version)}"
+    assert json.loads(state_machine.describe_execution(executionArn=first)["input"]) == {"ProjectVersionArn": version}
+    assert resume_interrupted_jobs() == {"resumed": [], "failed": []}  # its execution still runs
+    for run in range(1, MAX_RUNS):
+        state_machine.stop_execution(executionArn=f"{executions}:{run_name(versions.execution_name(version), run)}")
+        assert resume_interrupted_jobs() == {"resumed": [version], "failed": []}
+    state_machine.stop_execution(executionArn=f"{executions}:{run_name(versions.execution_name(version), MAX_RUNS)}")
+    assert resume_interrupted_jobs() == {"resumed": [], "failed": [version]}
+    description = ok("DescribeProjectVersions", {"ProjectArn": project})["ProjectVersionDescriptions"][0]
+    assert (description["Status"], description["StatusMessage"]) == ("TRAINING_FAILED", INTERRUPTED_MESSAGE)
+    assert resume_interrupted_jobs() == {"resumed": [], "failed": []}

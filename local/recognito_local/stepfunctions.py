@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +134,11 @@ def resume_interrupted_jobs() -> dict[str, list[str]]:
     state, in a new execution of their state machine. The workers redo a run's work from the
     start (each step overwrites what it writes), so a job re-run gives what an uninterrupted run
     gives. After ``MAX_RUNS`` executions a job ends FAILED with its SNS message instead: nothing
-    stays IN_PROGRESS forever. Returns the JobIds ``{"resumed": [...], "failed": [...]}``."""
+    stays IN_PROGRESS forever. Custom labels versions still training are resumed alike (a version
+    that keeps being interrupted ends TRAINING_FAILED). Returns the JobIds and version ARNs
+    ``{"resumed": [...], "failed": [...]}``."""
     import boto3
+    from recognito.custom_labels import versions
     from recognito.storage.tables import VideoJobRecord
     from recognito.video import jobs, media_analysis
 
@@ -142,23 +147,38 @@ def resume_interrupted_jobs() -> dict[str, list[str]]:
     outcome: dict[str, list[str]] = {"resumed": [], "failed": []}
     for record in VideoJobRecord.scan(VideoJobRecord.running == jobs.RUNNING):
         machine = machines[MEDIA_ANALYSIS if record.api == media_analysis.API else VIDEO_JOBS]
-        prefix = machine.replace(":stateMachine:", ":execution:")
-        runs = 0
-        running = False
-        while runs < MAX_RUNS:
-            try:
-                status = sfn.describe_execution(executionArn=f"{prefix}:{run_name(record.job_id, runs + 1)}")["status"]
-            except sfn.exceptions.ExecutionDoesNotExist:
-                break
-            runs += 1
-            running = status == "RUNNING"
-        if running:
-            continue
-        if runs >= MAX_RUNS:
-            jobs.complete(record, "FAILED", INTERRUPTED_MESSAGE)
-            outcome["failed"].append(record.job_id)
-            continue
         execution_input = json.dumps({"JobId": record.job_id, "Api": record.api})
-        sfn.start_execution(stateMachineArn=machine, name=run_name(record.job_id, runs + 1), input=execution_input)
-        outcome["resumed"].append(record.job_id)
+        fail = partial(jobs.complete, record, "FAILED", INTERRUPTED_MESSAGE)
+        ended = _resume(sfn, machine, record.job_id, execution_input, fail)
+        if ended:
+            outcome[ended].append(record.job_id)
+    for version in versions.training():
+        execution_input = versions.training_input(version.arn)
+        name = versions.execution_name(version.arn)
+        fail = partial(versions.fail_training, version.arn, INTERRUPTED_MESSAGE)
+        ended = _resume(sfn, machines[CUSTOM_LABELS_TRAINING], name, execution_input, fail)
+        if ended:
+            outcome[ended].append(version.arn)
     return outcome
+
+
+def _resume(sfn: Any, machine: str, name: str, execution_input: str, fail: Callable[[], object]) -> str | None:
+    """Runs a job (its first execution named ``name``) again unless an execution of it still runs:
+    "resumed", or "failed" (``fail`` called) after ``MAX_RUNS`` executions; None while one runs."""
+    prefix = machine.replace(":stateMachine:", ":execution:")
+    runs = 0
+    running = False
+    while runs < MAX_RUNS:
+        try:
+            status = sfn.describe_execution(executionArn=f"{prefix}:{run_name(name, runs + 1)}")["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            break
+        runs += 1
+        running = status == "RUNNING"
+    if running:
+        return None
+    if runs >= MAX_RUNS:
+        fail()
+        return "failed"
+    sfn.start_execution(stateMachineArn=machine, name=run_name(name, runs + 1), input=execution_input)
+    return "resumed"

@@ -11,8 +11,9 @@ and its evaluation, training nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,16 +222,45 @@ def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
     return {"ProjectVersionArn": arn}
 
 
+def execution_name(version_arn: str) -> str:
+    """The name of a version's (first) training execution: its ARN's digest, so that `recognito serve`
+    finds the execution a restart interrupted (a name cannot hold the ARN's "/" and ":")."""
+    return "version-" + hashlib.sha256(version_arn.encode()).hexdigest()[:40]
+
+
+def training_input(version_arn: str) -> str:
+    return json.dumps({"ProjectVersionArn": version_arn})
+
+
+def training() -> Iterator[ProjectVersionRecord]:
+    """Every version still TRAINING_IN_PROGRESS (what `recognito serve` resumes after a restart)."""
+    return ProjectVersionRecord.scan(
+        ProjectVersionRecord.item.startswith(VERSION_ITEM) & (ProjectVersionRecord.status == "TRAINING_IN_PROGRESS")
+    )
+
+
+def fail_training(version_arn: str, message: str) -> None:
+    """TRAINING_FAILED with ``message``, nothing trained."""
+    record_training_result(
+        version_arn,
+        status="TRAINING_FAILED",
+        message=message,
+        evaluation=None,
+        training_result=None,
+        testing_result=None,
+        manifest_summary=None,
+        billable_seconds=0,
+        model_artifact=None,
+    )
+
+
 def _start_training(record: ProjectVersionRecord) -> None:
     """Starts the training flow; a version it cannot start fails at once rather than train forever."""
     from botocore.exceptions import ClientError
 
-    name = record.item.removeprefix(VERSION_ITEM)
     try:
         client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn(),
-            name=f"{record.project[:40]}-{name[:30]}-{uuid.uuid4().hex[:8]}",
-            input=json.dumps({"ProjectVersionArn": record.arn}),
+            stateMachineArn=state_machine_arn(), name=execution_name(record.arn), input=training_input(record.arn)
         )
     except ClientError as error:
         _set_status(record, "TRAINING_FAILED", "The training could not be started (a service error)")
