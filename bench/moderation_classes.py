@@ -7,7 +7,8 @@ The labels come from the ImageNet classifier's probabilities (recognito.analysis
 heuristic, not calibrated on moderation data. Negatives: the 147 portraits of ../shared/datasets/faces,
 the 363 playing-card photos of ../shared/datasets/cards (Apache-2.0 repository), foolbox's ImageNet
 photos other than the cannon (MIT package) and scikit-image's photographs (BSD). Positive: foolbox's
-cannon photo as shipped, mirrored, and pasted on grass at 80 / 60 / 30 % of the frame's height.
+cannon photo as shipped, mirrored, filling the left end of a 1500 x 600 grass photo, and pasted on
+grass at 80 / 60 / 30 % of the frame's height.
 Printed per label: photographs at or over 50 (the default MinConfidence), the highest score, and the
 positives' scores.
 """
@@ -43,7 +44,9 @@ def negatives() -> list[Path]:
 def positives() -> dict[str, np.ndarray]:
     cannon = np.asarray(Image.open(data_dir("foolbox") / "imagenet_13_471.jpg").convert("RGB"))
     grass = np.asarray(Image.open(data_dir("skimage") / "grass.png").convert("RGB").resize((900, 600)))
-    found = {"cannon": cannon, "cannon mirrored": cannon[:, ::-1].copy()}
+    wide = np.asarray(Image.fromarray(grass).resize((1500, 600))).copy()
+    wide[:, :600] = np.asarray(Image.fromarray(cannon).resize((600, 600)))
+    found = {"cannon": cannon, "cannon mirrored": cannon[:, ::-1].copy(), "cannon at a wide photo's left": wide}
     for share in (0.8, 0.6, 0.3):
         field, side = grass.copy(), int(600 * share)
         top, left = (600 - side) // 2, (900 - side) // 2
@@ -54,8 +57,7 @@ def positives() -> dict[str, np.ndarray]:
 
 def main() -> int:
     sys.path[:0] = [str(REPO / "shared"), str(REPO / "layers" / "inference")]
-    from recognito.analysis.labels import imagenet_class_names
-    from recognito.analysis.moderation import _label_confidences
+    from recognito.analysis.moderation import class_scores, label_confidences, squares
     from recognito_inference.classifier import classify
     from recognito_inference.moderation import NSFWJS_CLASSES
 
@@ -64,10 +66,7 @@ def main() -> int:
     unsafe = {"opennsfw.nsfw": 0.0, **{f"nsfwjs.{c}": 0.0 for c in NSFWJS_CLASSES}}
 
     def confidences(rgb: np.ndarray) -> dict[str, float]:
-        scores = dict(unsafe)
-        for name, p in zip(imagenet_class_names(), classify(rgb), strict=True):
-            scores[f"imagenet.{name}"] = scores.get(f"imagenet.{name}", 0.0) + float(p)
-        return _label_confidences(scores)
+        return label_confidences([{**unsafe, **class_scores(classify(square))} for square in squares(rgb)])
 
     paths = negatives()
     scores = {name: [] for name in LABELS}

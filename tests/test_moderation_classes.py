@@ -72,6 +72,21 @@ def test_the_cannon_mirrored_or_pasted_on_grass(image: object, least: float) -> 
     assert set(weapons) == {"Violence", "Weapons"}
 
 
+def test_a_cannon_at_a_wide_photos_side() -> None:
+    # The centre square of a 1500 x 600 photo misses its left end; the end squares do not.
+    from recognito.analysis.moderation import squares
+    from recognito_inference.classifier import classify
+
+    wide = np.asarray(Image.fromarray(rgb("grass")).resize((1500, 600))).copy()
+    wide[:, :600] = np.asarray(Image.fromarray(cannon()).resize((600, 600)))
+    centre, left, right = squares(wide)
+    cannon_class = 471
+    assert classify(centre)[cannon_class] < 0.05 and classify(right)[cannon_class] < 0.05
+    labels = {label["Name"]: label["Confidence"] for label in detect(wide)["ModerationLabels"]}
+    assert labels["Weapons"] > 80 and labels["Violence"] == labels["Weapons"]
+    assert classify(left)[cannon_class] * 100 == pytest.approx(labels["Weapons"], abs=3)  # JPEG round trip
+
+
 def test_a_small_cannon_is_missed() -> None:
     # The classifier sees the whole centre square: a cannon a third of the frame high is not
     # what it calls a cannon (README: moderation beyond Explicit misses small objects).

@@ -14,10 +14,11 @@ implies it), and a label no model here can see has none and is never reported. W
   "Drugs & Tobacco") and "Drugs & Tobacco Paraphernalia & Use": the summed probability of the
   ImageNet classes that name those things (assault rifle, revolver, rifle, cannon; beer bottle, wine
   bottle, red wine, beer glass, whiskey jug; pill bottle; syringe) from DetectLabels' EfficientNet
-  classifier, on the image's centre square. This is a heuristic, not a moderation model: the
+  classifier, on the image's centre square and, for a wide or tall image, the squares at its ends
+  (the highest). This is a heuristic, not a moderation model: the
   probability is the classifier's, not calibrated for moderation (bench/moderation_classes.py
-  measures how often it fires on photographs without such things), an object off the centre square
-  or small in the frame is missed, and ImageNet has no class for knives, cigarettes, drug use,
+  measures how often it fires on photographs without such things), an object small in the frame is
+  missed, and ImageNet has no class for knives, cigarettes, drug use,
   drinking or graphic violence, which are therefore never reported.
 
 ContentTypes "Illustrated" comes from nsfwjs' Drawing + Hentai (drawn images, anime included).
@@ -40,6 +41,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 from recognito_inference.classifier import classify
 from recognito_inference.moderation import moderation_scores
 
@@ -48,6 +50,7 @@ from recognito.errors import InvalidParameterException, ResourceNotFoundExceptio
 from recognito.images import limits_for, load_image
 
 DEFAULT_MIN_CONFIDENCE = 50.0
+SIDE_SQUARES_ABOVE = 1.3
 
 
 @cache
@@ -70,19 +73,42 @@ def detectable_labels() -> list[dict[str, Any]]:
     return [label for label in labels if label["Name"] in seen]
 
 
-def _scores(rgb: Any) -> dict[str, float]:
-    """Every signal's score for an image: the unsafe-content models' and ``imagenet.<class>``, the
-    classifier's probability of each ImageNet class (classes sharing a name add up)."""
-    scores = moderation_scores(rgb)
-    for name, p in zip(imagenet_class_names(), classify(rgb), strict=True):
+def squares(rgb: np.ndarray) -> list[np.ndarray]:
+    """What the classifier looks at: the image's centre square and, for an image more than
+    SIDE_SQUARES_ABOVE times wider than tall (or taller than wide), also the squares at its two
+    ends, where a centre square misses an object at a landscape photo's side."""
+    height, width = rgb.shape[:2]
+    side = min(width, height)
+    if max(width, height) <= SIDE_SQUARES_ABOVE * side:
+        return [rgb]
+    if width > height:
+        return [rgb, rgb[:, :side], rgb[:, width - side :]]
+    return [rgb, rgb[:side], rgb[height - side :]]
+
+
+def class_scores(probabilities: np.ndarray) -> dict[str, float]:
+    """``imagenet.<class>`` signals from the classifier's probabilities (classes sharing a name add up)."""
+    scores: dict[str, float] = {}
+    for name, p in zip(imagenet_class_names(), probabilities, strict=True):
         scores[f"imagenet.{name}"] = scores.get(f"imagenet.{name}", 0.0) + float(p)
     return scores
 
 
-def _label_confidences(scores: dict[str, float]) -> dict[str, float]:
-    """Each detectable label's confidence: its own signals', raised to its best child's."""
+def _scores(rgb: np.ndarray) -> list[dict[str, float]]:
+    """Every signal's score, once per square the classifier looks at: the unsafe-content models'
+    (of the whole image, the same in each) and the classifier's ``imagenet.<class>``."""
+    unsafe = moderation_scores(rgb)
+    return [{**unsafe, **class_scores(classify(square))} for square in squares(rgb)]
+
+
+def label_confidences(scores: list[dict[str, float]]) -> dict[str, float]:
+    """Each detectable label's confidence: its own signals' in the square where they are highest,
+    raised to its best child's."""
     labels = detectable_labels()
-    confidence = {label["Name"]: _confidence(scores, label["signals"]) if label["signals"] else 0.0 for label in labels}
+    confidence = {
+        label["Name"]: max(_confidence(s, label["signals"]) for s in scores) if label["signals"] else 0.0
+        for label in labels
+    }
     for label in reversed(labels):  # children before parents
         if label["ParentName"]:
             parent = label["ParentName"]
@@ -102,7 +128,7 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
     image = load_image(request["Image"], limits_for("DetectModerationLabels"))
     scores = _scores(image.rgb)
     data = taxonomy()
-    confidences = _label_confidences(scores)
+    confidences = label_confidences(scores)
     labels = []
     for label in detectable_labels():  # the file lists parents before their children
         confidence = confidences[label["Name"]]
@@ -117,7 +143,7 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
             )
     content_types = []
     for name, signals in data["content_type_signals"].items():
-        confidence = _confidence(scores, signals)
+        confidence = _confidence(scores[0], signals)
         if confidence >= min_confidence:
             content_types.append({"Confidence": confidence, "Name": name})
     return {"ModerationLabels": labels, "ModerationModelVersion": data["model_version"], "ContentTypes": content_types}
