@@ -226,7 +226,8 @@ class Fuzzer:
                 operation,
                 f"RekognitionService.{operation.lower()}",
                 f"RekognitionService.{operation}.",
-                f"RekognitionService.{self.rng.choice(self.unimplemented)}",
+                # Once every operation is implemented, a name the model does not have.
+                f"RekognitionService.{self.rng.choice(self.unimplemented or ['DetectUnicorns'])}",
                 "RekognitionService.",
                 "RekognitionService.__init__",
             ]
