@@ -808,3 +808,19 @@ def test_recognito_serve_resumes_a_training_a_restart_interrupted(project, train
     description = ok("DescribeProjectVersions", {"ProjectArn": project})["ProjectVersionDescriptions"][0]
     assert (description["Status"], description["StatusMessage"]) == ("TRAINING_FAILED", INTERRUPTED_MESSAGE)
     assert resume_interrupted_jobs() == {"resumed": [], "failed": []}
+
+
+def test_a_dataset_left_in_progress_by_a_dead_request_fails_and_can_be_deleted(train):
+    from datetime import UTC, datetime, timedelta
+
+    from recognito.custom_labels import datasets
+
+    record = datasets.get_dataset(train)
+    record.status, record.updated = "UPDATE_IN_PROGRESS", datetime.now(UTC) - timedelta(minutes=1)
+    record.save()
+    assert error("DeleteDataset", {"DatasetArn": train}) == "ResourceInUseException"  # it may still be running
+    record.updated = datetime.now(UTC) - datasets.STALE - timedelta(seconds=1)
+    record.save()
+    description = ok("DescribeDataset", {"DatasetArn": train})["DatasetDescription"]
+    assert (description["Status"], description["StatusMessageCode"]) == ("UPDATE_FAILED", "SERVICE_ERROR")
+    ok("DeleteDataset", {"DatasetArn": train})

@@ -17,7 +17,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recognito.custom_labels.manifests import ManifestEntry, parse_line, parse_manifest, split_s3_uri
@@ -37,6 +37,8 @@ DEFAULT_PAGE_SIZE = 100
 # Custom Labels' quotas: labels a manifest may use, lines a dataset may hold.
 MAX_LABELS = 250
 MAX_ENTRIES = 250_000
+# Longer than any request runs (the front door gives up at 29 s, a function at 15 minutes).
+STALE = timedelta(minutes=15)
 TEST_SHARE = 0.2  # DistributeDatasetEntries "moves 20% of the training dataset images to the test dataset"
 READY = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED")
 BUSY = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS")
@@ -54,7 +56,13 @@ class DatasetFailure(Exception):
 
 
 def get_dataset(arn: str) -> DatasetRecord:
-    return lookup(DatasetRecord, arn, "dataset", "dataset")
+    """The dataset of ``arn`` (``ResourceNotFoundException``). One left in progress longer than any
+    request can take (its request timed out or crashed) has failed: it is marked so, and can go."""
+    record = lookup(DatasetRecord, arn, "dataset", "dataset")
+    if record.status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS") and datetime.now(UTC) - record.updated > STALE:
+        action = record.status.partition("_")[0]
+        _mark(record, f"{action}_FAILED", "The dataset's request ended before its work did", "SERVICE_ERROR")
+    return record
 
 
 def dataset_type(record: DatasetRecord) -> str:
