@@ -267,3 +267,43 @@ def test_a_long_session_goes_on_in_a_new_execution():
     assert started == {**state, "Resume": True}
     # Its first state hands the position on, without touching the processor's status.
     assert session.begin({"Step": "begin", **started}) == state
+
+
+def test_get_media_start_selectors_pick_the_fragments_kinesis_video_would():
+    """The local data plane's StartSelectors (recognito_local.streams), and the one a session asks
+    for from its KVSStreamStartSelector (recognito.streams.session)."""
+    from datetime import UTC, datetime
+
+    from recognito.streams import session
+    from recognito_local.streams import Fragment, MediaError, _start
+
+    fragments = [Fragment(str(100 + i), 1000.0 + i, 2000.0 + i / 2, 1000 * i, b"", b"", b"", b"") for i in range(4)]
+
+    def start(selector: dict) -> int:
+        return _start(selector)(fragments)
+
+    assert start({"StartSelectorType": "EARLIEST"}) == 0
+    assert start({"StartSelectorType": "NOW"}) == 4  # only what comes next
+    assert start({"StartSelectorType": "FRAGMENT_NUMBER", "AfterFragmentNumber": "102"}) == 2
+    assert start({"StartSelectorType": "CONTINUATION_TOKEN", "ContinuationToken": "102"}) == 3
+    assert start({"StartSelectorType": "PRODUCER_TIMESTAMP", "StartTimestamp": 1001.5}) == 1  # the one holding it
+    assert start({"StartSelectorType": "PRODUCER_TIMESTAMP", "StartTimestamp": 900}) == 0
+    assert start({"StartSelectorType": "SERVER_TIMESTAMP", "StartTimestamp": 2001.2}) == 2
+    for bad in ({}, {"StartSelectorType": "FRAGMENT_NUMBER"}, {"StartSelectorType": "CONTINUATION_TOKEN"}):
+        with pytest.raises(MediaError):
+            start(bad)
+
+    began = {"BeganAt": 1_700_000_000.25}
+    assert session._selector({"Start": {"FragmentNumber": "102"}}, began) == {
+        "StartSelectorType": "FRAGMENT_NUMBER",
+        "AfterFragmentNumber": "102",
+    }
+    assert session._selector({"Start": {"ProducerTimestamp": 1_700_000_000_500}}, began) == {
+        "StartSelectorType": "PRODUCER_TIMESTAMP",
+        "StartTimestamp": datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=UTC),
+    }
+    assert session._selector({}, began)["StartSelectorType"] == "SERVER_TIMESTAMP"  # face search: since it began
+    assert session._selector({}, {**began, "Token": "103"}) == {
+        "StartSelectorType": "CONTINUATION_TOKEN",
+        "ContinuationToken": "103",
+    }

@@ -5,7 +5,7 @@ car, 4 s at 29.97 fps) sent to a Kinesis video stream of ``recognito serve`` wit
 Face search: the man's face, indexed from the clip's first frame, is found in every analysed
 frame, at the times the stream gives them, and an impostor in the collection never is.
 Connected home: a session started at the clip's producer timestamp reports a PERSON once, with
-its frame in S3, and ends by itself after its MaxDurationInSeconds.
+its frame in S3 (under the processor's KMS key), and ends by itself after its MaxDurationInSeconds.
 """
 
 from __future__ import annotations
@@ -138,12 +138,14 @@ def test_connected_home_reports_the_person_once_and_ends_after_its_duration(
     queue = sqs.create_queue(QueueName="porch-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    kms_key = aws_client("kms").create_key(Description="porch events")["KeyMetadata"]["KeyId"]
     arn = rekognition.create_stream_processor(
         Name="porch",
         Input={"KinesisVideoStream": {"Arn": video_arn}},
         Output={"S3Destination": {"Bucket": "porch-events", "KeyPrefix": "events"}},
         Settings={"ConnectedHome": {"Labels": ["PERSON", "PET"], "MinConfidence": 50}},
         NotificationChannel={"SNSTopicArn": topic},
+        KmsKeyId=kms_key,
         RoleArn=ROLE,
     )["StreamProcessorArn"]
     start = {"KVSStreamStartSelector": {"ProducerTimestamp": int(started * 1000)}}
@@ -171,7 +173,9 @@ def test_connected_home_reports_the_person_once_and_ends_after_its_duration(
     for uri in (label["frameImageUri"], label["croppedImageUri"]):
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         assert bucket == "porch-events" and key.startswith(f"events/porch/{session}/")
-        assert Image.open(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())).format == "JPEG"
+        stored = s3.get_object(Bucket=bucket, Key=key)
+        assert Image.open(io.BytesIO(stored["Body"].read())).format == "JPEG"
+        assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"].endswith(kms_key)
     assert [entry["name"] for entry in complete["labels"]] == ["PERSON"]
     # Two seconds of stream from the first frame: the last frame analysed before 2 s.
     processed = complete["inputInformation"]["kinesisVideo"]["processedVideoDurationMillis"]
