@@ -208,3 +208,30 @@ def test_idempotency_and_listing_newest_first(bulk_aws):
     assert listed[0] == ok("GetMediaAnalysisJob", {"JobId": second})
     status, error = call("ListMediaAnalysisJobs", {"NextToken": "forged"})
     assert (status, error["__type"]) == (400, "InvalidPaginationTokenException")
+
+
+def test_a_job_a_restart_interrupted_runs_again(bulk_aws):
+    """A media analysis job left QUEUED with no execution (the endpoint stopped under it) is
+    started again on its own state machine by the restart's resume, and SUCCEEDS."""
+    from datetime import UTC, datetime
+
+    from recognito.storage.tables import VideoJobRecord
+    from recognito.video import jobs, media_analysis
+    from recognito_local.stepfunctions import resume_interrupted_jobs
+
+    request = {
+        "OperationsConfig": {"DetectModerationLabels": {"MinConfidence": 50}},
+        "Input": manifest(bulk_aws, "one.jsonl", [ref("coffee.png")]),
+        "OutputConfig": {"S3Bucket": OUTPUT},
+    }
+    job_id = "c" * 64
+    record = VideoJobRecord(job_id, api=media_analysis.API, status="QUEUED", running=jobs.RUNNING)
+    record.request, record.created = json.dumps(request, sort_keys=True), datetime.now(UTC)
+    record.save()
+    assert resume_interrupted_jobs() == {"resumed": [job_id], "failed": []}
+    body = finished(job_id)
+    assert body["Status"] == "SUCCEEDED", body
+    (line,) = read(bulk_aws, body["Results"]["S3Object"]).decode().splitlines()
+    assert json.loads(line)["source-ref"] == f"s3://{IMAGES}/coffee.png"
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=media_analysis.state_machine_arn())
+    assert [e["name"] for e in executions["executions"]] == [job_id]
