@@ -824,3 +824,22 @@ def test_a_dataset_left_in_progress_by_a_dead_request_fails_and_can_be_deleted(t
     description = ok("DescribeDataset", {"DatasetArn": train})["DatasetDescription"]
     assert (description["Status"], description["StatusMessageCode"]) == ("UPDATE_FAILED", "SERVICE_ERROR")
     ok("DeleteDataset", {"DatasetArn": train})
+
+
+@pytest.mark.parametrize(
+    ("left", "ends"), [("STARTING", "FAILED"), ("STOPPING", "STOPPED"), ("COPYING_IN_PROGRESS", "COPYING_FAILED")]
+)
+def test_a_transition_a_dead_request_left_half_done_ends(project, train, state_machine, left, ends):
+    from datetime import UTC, datetime, timedelta
+
+    from recognito.custom_labels import datasets, versions
+
+    version = _train(project, "v1")
+    record = versions.get(version)
+    record.status, record.updated = left, datetime.now(UTC)
+    record.save()
+    assert error("DeleteProjectVersion", {"ProjectVersionArn": version}) == "ResourceInUseException"
+    record.updated = datetime.now(UTC) - datasets.STALE - timedelta(seconds=1)
+    record.save()
+    assert _status(project, "v1") == ends
+    ok("DeleteProjectVersion", {"ProjectVersionArn": version})

@@ -67,8 +67,19 @@ def state_machine_arn() -> str:
 
 
 def get(version_arn: str) -> ProjectVersionRecord:
-    """The version of ``version_arn``, or ``ResourceNotFoundException``."""
-    return lookup(ProjectVersionRecord, version_arn, "version", "project version")
+    """The version of ``version_arn``, or ``ResourceNotFoundException``. A start, stop or copy that a
+    dead request left half done (longer than any request runs) ends as it would have failed."""
+    return _settled(lookup(ProjectVersionRecord, version_arn, "version", "project version"))
+
+
+def _settled(record: ProjectVersionRecord) -> ProjectVersionRecord:
+    if record.status in _ABANDONED and record.updated and datetime.now(UTC) - record.updated > datasets.STALE:
+        _set_status(record, _ABANDONED[record.status], "The version's request ended before its work did")
+    return record
+
+
+# What a transition done within one request ends as when that request died half way.
+_ABANDONED = {"STARTING": "FAILED", "STOPPING": "STOPPED", "COPYING_IN_PROGRESS": "COPYING_FAILED"}
 
 
 def record_training_result(
@@ -129,6 +140,7 @@ _DEFAULT_MESSAGES = {
 def _set_status(record: ProjectVersionRecord, status: str, message: str | None = None, **changes: Any) -> None:
     record.status = status
     record.status_message = message or _DEFAULT_MESSAGES.get(status)
+    record.updated = datetime.now(UTC)
     for name, value in changes.items():
         setattr(record, name, value)
     record.save()
@@ -170,6 +182,7 @@ def _new_version(project: ProjectRecord, request: dict[str, Any], **fields: Any)
         VERSION_ITEM + name,
         arn=child_arn(project.project, "version", name, created),
         created=datetime.fromtimestamp(created / 1000, UTC),
+        updated=datetime.now(UTC),
         tags=request.get("Tags") or {},
         project_arn=project.arn,
         status_message=_DEFAULT_MESSAGES[fields["status"]],
@@ -318,7 +331,7 @@ def describe_project_versions(request: dict[str, Any]) -> dict[str, Any]:
     names = set(request.get("VersionNames") or [])
     found = sorted(
         (
-            record
+            _settled(record)
             for record in children(ProjectVersionRecord, project.project, VERSION_ITEM)
             if not names or record.item.removeprefix(VERSION_ITEM) in names
         ),

@@ -294,6 +294,7 @@ class ProjectVersionRecord(CustomLabelsRecord):
     manifest_summary = JSONAttribute(null=True)
     billable_seconds = NumberAttribute(null=True)
     training_end = UTCDateTimeAttribute(null=True)
+    updated = UTCDateTimeAttribute(null=True)  # the last change of status
 
 
 class ProjectPolicyRecord(CustomLabelsRecord):
