@@ -14,6 +14,7 @@ from conftest import call
 from recognito.collections.faces import NewFace, add_faces
 from recognito.collections.store import DynamoFaceFeed
 from recognito.faces.similarity import FACE_MODEL_VERSION, face_model
+from recognito.storage import CollectionRecord
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -74,6 +75,21 @@ def test_list_and_delete_faces(collection):
     # Deleting again is FACE_NOT_FOUND, and the count does not move.
     again = call("DeleteFaces", {"CollectionId": collection, "FaceIds": [ids[0]]})[1]
     assert "DeletedFaces" not in again and counts(collection) == (2, 0)  # the model's min 1: left out
+
+
+def test_a_write_from_another_process_is_not_overwritten_by_the_next_here(collection):
+    """Writers here plan against the record the last of them left; one elsewhere (another Lambda
+    instance) moves the collection behind their back, and the next commit here must re-read."""
+    index(collection, identity(3, 2))
+    call("CreateUser", {"CollectionId": collection, "UserId": "before"})
+    seq = int(CollectionRecord.get(collection, consistent_read=True).seq)
+    CollectionRecord(collection).update(actions=[CollectionRecord.seq.add(5), CollectionRecord.face_count.add(1)])
+
+    assert call("CreateUser", {"CollectionId": collection, "UserId": "after"})[0] == 200
+    index(collection, identity(4, 1))
+
+    assert counts(collection) == (4, 2)
+    assert int(CollectionRecord.get(collection, consistent_read=True).seq) == seq + 5 + 1
 
 
 def test_list_faces_pages_and_filters(collection):
