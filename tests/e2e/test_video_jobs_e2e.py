@@ -74,6 +74,49 @@ def test_segment_job_end_to_end(rekognition, clip_in_s3, channel):
     assert page["VideoMetadata"][0]["Codec"] == "h264"
 
 
+def test_media_analysis_job_end_to_end(rekognition, s3):
+    """StartMediaAnalysisJob with stock boto3: the job SUCCEEDS, lists, and its output manifest
+    in the bucket holds DetectModerationLabels' answer for each image."""
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    s3.create_bucket(Bucket="e2e-bulk")
+    for name in ("astronaut", "coffee"):
+        jpeg = io.BytesIO()
+        Image.fromarray(getattr(data, name)()).save(jpeg, "JPEG", quality=90)
+        s3.put_object(Bucket="e2e-bulk", Key=f"images/{name}.jpg", Body=jpeg.getvalue())
+    lines = [json.dumps({"source-ref": f"s3://e2e-bulk/images/{name}.jpg"}) for name in ("astronaut", "coffee")]
+    s3.put_object(Bucket="e2e-bulk", Key="manifest.jsonl", Body="\n".join(lines).encode())
+    job_id = rekognition.start_media_analysis_job(
+        JobName="e2e",
+        OperationsConfig={"DetectModerationLabels": {"MinConfidence": 50}},
+        Input={"S3Object": {"Bucket": "e2e-bulk", "Name": "manifest.jsonl"}},
+        OutputConfig={"S3Bucket": "e2e-bulk", "S3KeyPrefix": "out"},
+    )["JobId"]
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        job = rekognition.get_media_analysis_job(JobId=job_id)
+        if job["Status"] in ("SUCCEEDED", "FAILED"):
+            break
+        time.sleep(0.5)
+    assert job["Status"] == "SUCCEEDED", job
+    assert job["CompletionTimestamp"] >= job["CreationTimestamp"]
+    assert job_id in [j["JobId"] for j in rekognition.list_media_analysis_jobs()["MediaAnalysisJobs"]]
+    results = job["Results"]["S3Object"]
+    written = s3.get_object(Bucket=results["Bucket"], Key=results["Name"])["Body"].read().decode().splitlines()
+    assert len(written) == 2
+    for line in map(json.loads, written):
+        image = {"S3Object": {"Bucket": "e2e-bulk", "Name": line["source-ref"].removeprefix("s3://e2e-bulk/")}}
+        direct = rekognition.detect_moderation_labels(Image=image, MinConfidence=50)
+        direct.pop("ResponseMetadata")
+        assert line["detect-moderation-labels"] == direct
+    summary = job["ManifestSummary"]["S3Object"]
+    statistics = json.loads(s3.get_object(Bucket=summary["Bucket"], Key=summary["Name"])["Body"].read())["statistics"]
+    assert statistics == {"total-json-lines": 2, "valid-json-lines": 2, "invalid-json-lines": 0}
+
+
 def test_a_job_killed_under_way_resumes_after_the_restart(endpoint, rekognition, clip_in_s3):
     """A face job (18 frames through the face pipeline: seconds) under way when the endpoint is
     killed (SIGKILL: no chance to save) runs again after the restart and SUCCEEDS, with the faces
