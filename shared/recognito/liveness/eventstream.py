@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.eventstream import EventStreamBuffer, EventStreamMessage, InvalidPayloadLength
+from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserError
 from botocore.exceptions import BotoCoreError
 
 HeaderValue = str | bytes | int | bool | datetime
@@ -95,7 +95,7 @@ def decode(data: bytes) -> Iterator[Message]:
         buffer.add_data(data)
         for message in buffer:
             yield _message(message)
-    except (BotoCoreError, InvalidPayloadLength, struct.error) as error:
+    except (ParserError, BotoCoreError, struct.error) as error:
         raise EventStreamError(f"not an event-stream message: {error}") from None
     if buffer._data:  # noqa: SLF001 - botocore keeps a partial message here; ours must be whole
         raise EventStreamError("truncated event-stream message")

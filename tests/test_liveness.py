@@ -1,0 +1,248 @@
+"""Face Liveness sessions through their handlers (moto in-process) and the streaming API's parts
+that need no models: event-stream framing, the challenge, the stream's checks, the presigned URL.
+
+The whole path, a scripted client over WebSocket deciding live and not live from real video, is
+tests/e2e/test_liveness_e2e.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.eventstream import EventStreamBuffer
+from conftest import call
+from liveness_client import presigned_url, signed
+from recognito.errors import AccessDeniedException, SessionNotFoundException, ValidationException
+from recognito.liveness import challenge as challenges
+from recognito.liveness import eventstream, presign, sessions, stream
+
+LIGHT_VERSIONS = "FaceMovementAndLightChallenge_2.0.0,FaceMovementChallenge_1.0.0"
+
+
+def _create(settings: dict | None = None, **extra) -> str:
+    status, body = call("CreateFaceLivenessSession", {**({"Settings": settings} if settings else {}), **extra})
+    assert status == 200, body
+    return body["SessionId"]
+
+
+def _query(session_id: str, versions: str = LIGHT_VERSIONS) -> dict[str, str]:
+    return {"session-id": session_id, "video-width": "640", "video-height": "480", "challenge-versions": versions}
+
+
+# ---- sessions ----------------------------------------------------------------------------------
+def test_a_new_session_reads_created_until_it_expires(aws, monkeypatch):
+    session_id = _create({"AuditImagesLimit": 2})
+    status, body = call("GetFaceLivenessSessionResults", {"SessionId": session_id})
+    assert status == 200
+    assert body == {"SessionId": session_id, "Status": "CREATED"}
+
+    created = sessions.load(session_id).created
+    monkeypatch.setattr(sessions, "now", lambda: created + sessions.SESSION_LIFETIME)
+    status, body = call("GetFaceLivenessSessionResults", {"SessionId": session_id})
+    assert body == {"SessionId": session_id, "Status": "EXPIRED"}
+    with pytest.raises(SessionNotFoundException):  # an expired session cannot be streamed to
+        stream.open_session(_query(session_id))
+
+
+def test_client_request_token_gives_the_same_session_and_refuses_other_settings(aws):
+    first = _create({"AuditImagesLimit": 1}, ClientRequestToken="retry-1")
+    assert _create({"AuditImagesLimit": 1}, ClientRequestToken="retry-1") == first
+    assert _create({"AuditImagesLimit": 1}, ClientRequestToken="retry-2") != first
+    status, body = call(
+        "CreateFaceLivenessSession", {"Settings": {"AuditImagesLimit": 3}, "ClientRequestToken": "retry-1"}
+    )
+    assert (status, body["__type"]) == (400, "IdempotentParameterMismatchException")
+
+
+@pytest.mark.parametrize(
+    ("request_body", "code"),
+    [
+        ({"Settings": {"AuditImagesLimit": 5}}, "ValidationException"),  # the model's constraints, as AWS
+        ({"Settings": {"OutputConfig": {"S3Bucket": "x"}}}, "ValidationException"),
+        ({"Settings": {"ChallengePreferences": [{"Type": "Blink"}]}}, "ValidationException"),
+        ({"KmsKeyId": ""}, "ValidationException"),
+        (
+            {
+                "Settings": {
+                    "ChallengePreferences": [
+                        {"Type": "FaceMovementAndLightChallenge", "Versions": {"Minimum": "3.0.0"}}
+                    ]
+                }
+            },
+            "InvalidParameterException",
+        ),
+        (
+            {
+                "Settings": {
+                    "ChallengePreferences": [
+                        {"Type": "FaceMovementChallenge", "Versions": {"Minimum": "1.2.0", "Maximum": "1.1.0"}}
+                    ]
+                }
+            },
+            "InvalidParameterException",
+        ),
+    ],
+)
+def test_bad_settings_are_refused(aws, request_body, code):
+    status, body = call("CreateFaceLivenessSession", request_body)
+    assert (status, body["__type"]) == (400, code), body
+
+
+def test_an_output_bucket_that_cannot_be_reached_is_access_denied(aws):
+    status, body = call("CreateFaceLivenessSession", {"Settings": {"OutputConfig": {"S3Bucket": "no-such-bucket"}}})
+    assert (status, body["__type"]) == (400, "AccessDeniedException")
+
+
+def test_unknown_and_malformed_session_ids(aws):
+    status, body = call("GetFaceLivenessSessionResults", {"SessionId": "3f9b8c2e-1d4a-4b6f-9e7c-2a5d8f0b1c3e"})
+    assert (status, body["__type"]) == (400, "SessionNotFoundException")
+    status, body = call("GetFaceLivenessSessionResults", {"SessionId": "not-a-session"})
+    assert (status, body["__type"]) == (400, "ValidationException")
+
+
+def test_a_session_streams_once_and_shows_its_challenge(aws):
+    session_id = _create({"ChallengePreferences": [{"Type": "FaceMovementChallenge"}]})
+    opened = stream.open_session(_query(session_id))
+    assert opened.challenge.type == "FaceMovementChallenge" and not opened.challenge.colors
+    status, body = call("GetFaceLivenessSessionResults", {"SessionId": session_id})
+    assert body["Status"] == "IN_PROGRESS"
+    assert body["Challenge"] == {"Type": "FaceMovementChallenge", "Version": "1.0.0"}
+    with pytest.raises(SessionNotFoundException):
+        stream.open_session(_query(session_id))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"session-id": "abc"}, {"video-width": "wide"}, {"video-height": "0"}, {"challenge-versions": "nope"}],
+)
+def test_bad_connection_parameters_are_validation_errors(aws, change):
+    session_id = _create()
+    with pytest.raises(ValidationException):
+        stream.open_session({**_query(session_id), **change})
+
+
+def test_a_client_without_the_sessions_challenge_is_refused(aws):
+    session_id = _create()  # FaceMovementAndLightChallenge by default
+    with pytest.raises(ValidationException):
+        stream.open_session(_query(session_id, versions="FaceMovementChallenge_1.0.0"))
+
+
+# ---- the challenge -----------------------------------------------------------------------------
+def test_challenges_are_drawn_anew_and_fit_the_video():
+    drawn = [challenges.draw(challenges.LIGHT, "2.0.0", 640, 480) for _ in range(20)]
+    for challenge in drawn:
+        x1, y1, x2, y2 = challenge.oval.box()
+        assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 480
+        assert challenge.oval.height / challenge.oval.width == pytest.approx(
+            challenges.OVAL_HEIGHT_WIDTH_RATIO, rel=0.01
+        )
+        assert challenge.colors[0] == (0, 0, 0) and len(challenge.colors) == 1 + challenges.FLASHES
+        assert all(a != b for a, b in zip(challenge.colors, challenge.colors[1:], strict=False))
+        body = challenge.event()["SessionInformation"]["Challenge"]["FaceMovementAndLightChallenge"]
+        assert body["LightChallengeType"] == "SEQUENTIAL" and len(body["ColorSequences"]) == len(challenge.colors)
+    assert len({c.colors for c in drawn}) > 15  # not one fixed sequence
+    assert len({(c.oval.center_x, c.oval.center_y) for c in drawn}) > 15
+
+
+def test_a_client_reporting_other_colours_than_asked_is_refused():
+    challenge = challenges.draw(challenges.LIGHT, "2.0.0", 640, 480)
+    report = challenges.ClientReport(video_start=1000.0)
+    wrong = next(c for c in challenges.PALETTE if c != challenge.colors[1])
+    report.colors = {0: (challenge.colors[0], 1500.0), 1: (wrong, 1600.0)}
+    with pytest.raises(ValidationException):
+        report.color_times(challenge)
+
+
+# ---- event-stream framing ----------------------------------------------------------------------
+def test_messages_encode_as_botocore_decodes_them():
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    data = eventstream.encode(
+        {":event-type": "VideoEvent", "n": 7, "flag": True, ":date": when, "raw": b"\x00\x01"}, b"{}"
+    )
+    buffer = EventStreamBuffer()
+    buffer.add_data(data)
+    (message,) = list(buffer)
+    assert message.headers == {
+        ":event-type": "VideoEvent",
+        "n": 7,
+        "flag": True,
+        ":date": int(when.timestamp() * 1000),
+        "raw": b"\x00\x01",
+    }
+    assert message.payload == b"{}"
+    decoded = list(eventstream.decode(data + eventstream.event("DisconnectionEvent", {"TimestampMillis": 1})))
+    assert [m.event_type for m in decoded] == ["VideoEvent", "DisconnectionEvent"]
+
+
+def test_corrupt_or_truncated_messages_are_refused():
+    data = bytearray(eventstream.event("VideoEvent", {"TimestampMillis": 1}))
+    with pytest.raises(eventstream.EventStreamError):
+        list(eventstream.decode(bytes(data[:-3])))
+    data[20] ^= 0xFF
+    with pytest.raises(eventstream.EventStreamError):
+        list(eventstream.decode(bytes(data)))
+    assert zlib.crc32(b"") == 0  # (the CRC is zlib's, as botocore checks it)
+
+
+def test_signed_envelopes_unwrap_and_the_empty_one_ends_the_stream():
+    inner = eventstream.event("VideoEvent", {"TimestampMillis": 5, "VideoChunk": base64.b64encode(b"abc").decode()})
+    (outer,) = eventstream.decode(signed(inner, b"\x01" * 32))
+    assert eventstream.unwrap(outer).json()["TimestampMillis"] == 5
+    (end,) = eventstream.decode(signed(b"", b"\x02" * 32))
+    assert eventstream.unwrap(end) is None
+
+
+def test_the_stream_keeps_chunks_refuses_strangers_and_ends():
+    recording = stream.MemoryRecording()
+    kind = challenges.LIGHT
+    chunk = eventstream.event("VideoEvent", {"TimestampMillis": 2, "VideoChunk": base64.b64encode(b"second").decode()})
+    first = eventstream.event("VideoEvent", {"TimestampMillis": 1, "VideoChunk": base64.b64encode(b"first-").decode()})
+    assert not stream.receive(signed(chunk, b"s"), recording, kind)
+    assert not stream.receive(first, recording, kind)  # unsigned clients too
+    assert recording.video() == b"first-second"  # in the client's timestamp order
+    with pytest.raises(ValidationException):
+        stream.receive(eventstream.event("Surprise", {}), recording, kind)
+    with pytest.raises(ValidationException):
+        stream.receive(eventstream.event("ClientSessionInformationEvent", {"Challenge": {}}), recording, kind)
+    with pytest.raises(ValidationException):
+        stream.receive(b"not an event stream", recording, kind)
+    end = {"Challenge": {kind: {"VideoEndTimestamp": 10}}}
+    assert not stream.receive(eventstream.event("ClientSessionInformationEvent", end), recording, kind)
+    assert stream.receive(eventstream.event("VideoEvent", {"TimestampMillis": 3, "VideoChunk": ""}), recording, kind)
+    assert stream.receive(signed(b"", b"s"), stream.MemoryRecording(), kind)
+
+
+def test_refusals_are_exception_messages():
+    (message,) = eventstream.decode(stream.refusal(SessionNotFoundException("gone")))
+    assert message.headers[":message-type"] == "exception"
+    assert message.event_type == "SessionNotFoundException" and json.loads(message.payload) == {"Message": "gone"}
+    (internal,) = eventstream.decode(stream.refusal(RuntimeError("secret detail")))
+    assert internal.event_type == "InternalServerException" and b"secret" not in internal.payload
+
+
+# ---- the presigned URL -------------------------------------------------------------------------
+def test_presigned_urls_are_checked_once_keys_exist(monkeypatch):
+    from urllib.parse import parse_qsl, urlsplit
+
+    monkeypatch.setattr(presign.keys, "keys_configured", lambda: True)
+    monkeypatch.setattr(presign.keys, "secret_for", lambda key: {"AKIDGOOD": "secret"}[key])
+    url = presigned_url("http://127.0.0.1:8765", _query("3f9b8c2e-1d4a-4b6f-9e7c-2a5d8f0b1c3e"), "AKIDGOOD", "secret")
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    assert presign.check(parts.path, query, parts.netloc) == "AKIDGOOD"
+    tampered = [(k, "99999999-1d4a-4b6f-9e7c-2a5d8f0b1c3e" if k == "session-id" else v) for k, v in query]
+    with pytest.raises(AccessDeniedException):
+        presign.check(parts.path, tampered, parts.netloc)
+    with pytest.raises(AccessDeniedException):
+        presign.check(parts.path, query, parts.netloc, now=datetime.now(UTC) + timedelta(hours=1))
+    wrong_key = presigned_url(
+        "http://127.0.0.1:8765", _query("3f9b8c2e-1d4a-4b6f-9e7c-2a5d8f0b1c3e"), "AKIDGOOD", "other"
+    )
+    with pytest.raises(AccessDeniedException):
+        presign.check(parts.path, parse_qsl(urlsplit(wrong_key).query), parts.netloc)
+    with pytest.raises(AccessDeniedException):
+        presign.check(parts.path, [(k, v) for k, v in query if k != "X-Amz-Signature"], parts.netloc)
