@@ -182,8 +182,8 @@ def main() -> int:
         low, mid, high = min(values), float(np.median(values)), max(values)
         print(f"{kind:8s} n={len(values):2d} Confidence min {low:6.2f} median {mid:6.2f} max {high:6.2f}")
     live = sum(r["label"] for r in rows)
-    rejected, accepted = errors["false rejects"], errors["false accepts"]
-    print(f"leave-one-out, {THRESHOLD}: {rejected}/{live} live rejected, {accepted}/{len(rows) - live} not live accepted")
+    rejected, accepted, fakes = errors["false rejects"], errors["false accepts"], len(rows) - live
+    print(f"leave-one-out at {THRESHOLD}: {rejected}/{live} live rejected, {accepted}/{fakes} not live accepted")
     if args.write:
         OUT.write_text(json.dumps(model, indent=1) + "\n")
         print(f"wrote {OUT.relative_to(ROOT)}")

@@ -1,4 +1,4 @@
-"""GetFaceLivenessSessionResults: a Face Liveness session's status and, once decided, its confidence, reference and audit images."""
+"""GetFaceLivenessSessionResults: a Face Liveness session's status and, once decided, its confidence and images."""
 
 from recognito.liveness.sessions import get_face_liveness_session_results
 from recognito.protocol import rekognition_operation
