@@ -20,10 +20,13 @@ INVALID_MANIFEST.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+from pynamodb.exceptions import UpdateError
 
 from recognito.errors import (
     AccessDeniedException,
@@ -110,7 +113,8 @@ def start_media_analysis_job(request: dict[str, Any]) -> dict[str, Any]:
     jobs.client("stepfunctions").start_execution(
         stateMachineArn=state_machine_arn(), name=job_id, input=json.dumps({"JobId": job_id, "Api": API})
     )
-    record.update(actions=[VideoJobRecord.status.set("QUEUED")], condition=VideoJobRecord.status == "CREATED")
+    with contextlib.suppress(UpdateError):  # unless the execution's first state came first (IN_PROGRESS)
+        record.update(actions=[VideoJobRecord.status.set("QUEUED")], condition=VideoJobRecord.status == "CREATED")
     return {"JobId": job_id}
 
 
