@@ -30,7 +30,9 @@ How it works:
   replay's time. KMS CreateKey (key material from the OS) is answered only after a snapshot.
 - Step Functions operations that run executions are neither serialized nor journaled (see
   EXECUTION_OPERATIONS); the tasks' own requests are. Executions still running at a restart are
-  not resumed: on load they are marked ABORTED with error ``recognito.Restarted``.
+  not resumed where they stopped: on load they are marked ABORTED with error
+  ``recognito.Restarted``, and the jobs they ran start again in new executions
+  (``stepfunctions.resume_interrupted_jobs``).
 - A snapshot (every ``interval`` seconds when something changed, sooner once the journal reaches
   64 MB, and on shutdown) holds the store's gate exclusive while it pickles; requests hold it
   shared, and the gate prefers a waiting snapshot to new requests, so it cannot starve. It then
