@@ -1,4 +1,4 @@
-"""Face embeddings with FaceNet.
+"""Face embeddings: FaceNet (face model version 1.0) and SFace (2.0), each through its own crop.
 
 FaceNet 20180408-102900 (Inception-ResNet-v1 trained on CASIA-WebFace) maps a 160x160 RGB face to a
 512-d L2-normalized vector; the cosine of two vectors says how alike the faces are. The network
@@ -43,7 +43,8 @@ EMBEDDING_SIZE = 512
 # instead of 94 MB (fp16: 47 MB), ~30-40 ms a face on one core instead of ~50, and the same
 # genuine and impostor cosines as float32 to +-0.01 (bench/compare_faces.py). Its activations are
 # scaled per batch, so a face's embedding moves with its batch-mates, by a cosine of ~1e-3.
-# RECOGNITO_FACE_MODEL picks another (facenet, facenet-fp16) for comparisons.
+# RECOGNITO_FACE_MODEL picks another (facenet, facenet-fp16) where no model is named: benches
+# comparing the variants (the service always names the file its face model version uses).
 DEFAULT_MODEL = "facenet-int8"
 INPUT = "input"
 OUTPUT = "embeddings"
