@@ -116,10 +116,6 @@ def plan(train: list[ManifestEntry], test: list[ManifestEntry] | None) -> dict[s
     """Which images train and test, the model's kind and labels; ``TrainingFailure`` when the data
     cannot make a model (too few images, a single label for a classifier, no labels)."""
     train = [e for e in train if not e.has_errors and e.labeled]
-    if test is None:
-        train, test = _automatic_split(train)
-    else:
-        test = [e for e in test if not e.has_errors and e.labeled]
     kind = "detection" if any(e.boxes for e in train) else "classification"
     labels = sorted({label for e in train for label in e.labels})
     if not labels:
@@ -136,6 +132,10 @@ def plan(train: list[ManifestEntry], test: list[ManifestEntry] | None) -> dict[s
             + ", ".join(few)
             + " has fewer."
         )
+    if test is None:  # the training images, counted above, split 80/20 per label
+        train, test = _automatic_split(train)
+    else:
+        test = [e for e in test if not e.has_errors and e.labeled]
     if not test:
         raise TrainingFailure("The testing dataset has no labeled images.")
     return {"Kind": kind, "Labels": labels, "Train": [_truth(e) for e in train], "Test": [_truth(e) for e in test]}

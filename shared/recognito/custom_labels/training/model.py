@@ -76,11 +76,14 @@ class Model:
         return cls(kind, labels, thresholds, detector=detection.Detector.from_arrays(arrays))
 
 
-def _fit(kind: str, embedded: Embedded, examples: list[Example], labels: tuple[str, ...]) -> Model:
+def _fit(
+    kind: str, embedded: Embedded, examples: list[Example], labels: tuple[str, ...], projection: np.ndarray | None
+) -> Model:
     if kind == CLASSIFICATION:
         head = classification.train(embedded.pooled, [set(e.labels) for e in examples], labels)
         return Model(kind, labels, {}, classifier=head)
-    return Model(kind, labels, {}, detector=detection.train(embedded, [list(e.boxes) for e in examples], labels))
+    detector = detection.train(embedded, [list(e.boxes) for e in examples], labels, projection)
+    return Model(kind, labels, {}, detector=detector)
 
 
 def score(model: Model, found: list[list[Found]], examples: list[Example]) -> dict[str, evaluation.Scored]:
@@ -104,18 +107,19 @@ def train(kind: str, embedded: Embedded, examples: list[Example], labels: tuple[
     """The model on all of ``examples``, with each label's assumed threshold where F1 peaks on
     out-of-fold predictions (each image predicted by a model that did not train on it)."""
     assignment = fold_of(len(examples), folds)
+    projection = detection.projection_of(embedded) if kind == DETECTION else None
     merged = {label: evaluation.Scored() for label in labels}
     for fold in range(folds):
         held = np.nonzero(assignment == fold)[0]
         kept = np.nonzero(assignment != fold)[0]
         if not len(held) or not len(kept):
             continue
-        part = _fit(kind, _subset(embedded, kept), [examples[i] for i in kept], labels)
+        part = _fit(kind, _subset(embedded, kept), [examples[i] for i in kept], labels, projection)
         scored = score(part, part.predict(_subset(embedded, held)), [examples[i] for i in held])
         for label, s in scored.items():
             merged[label].scores += s.scores
             merged[label].correct += s.correct
             merged[label].positives += s.positives
-    full = _fit(kind, embedded, examples, labels)
+    full = _fit(kind, embedded, examples, labels, projection)
     thresholds = {label: evaluation.choose_threshold(merged[label]) for label in labels}
     return Model(kind, labels, thresholds, full.classifier, full.detector)
