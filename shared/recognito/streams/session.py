@@ -26,7 +26,7 @@ SAMPLES_PER_SECOND = 2.0  # frames analysed per second of stream (Rekognition an
 SAMPLE_MAX_SIDE = 960  # as stored video's samples (recognito.video.decoding)
 JPEG_QUALITY = 92
 READS_PER_EXECUTION = 1000  # about 14,000 of a Standard execution's 25,000 history events
-STREAM_STALLED_GRACE = 10.0  # connected home: seconds past MaxDuration a session may wait for media
+STREAM_STALLED_GRACE = 10.0  # connected home: a stream silent for MaxDuration and this long has ended
 
 
 def begin(event: dict[str, Any]) -> dict[str, Any]:
@@ -57,9 +57,10 @@ def read(event: dict[str, Any]) -> dict[str, Any]:
         return done  # stopped (or started anew): this session ends here
     configuration = processors.config(record)
     session = json.loads(record.session or "{}")
-    limit = _limit_millis(session, position)
-    if limit is not None and time.time() - position["BeganAt"] > limit / 1000 + STREAM_STALLED_GRACE:
-        return done
+    limit = _limit_millis(session)
+    silent = time.time() - position.get("MediaAt", position["BeganAt"])
+    if limit is not None and silent > limit / 1000 + STREAM_STALLED_GRACE:
+        return done  # no media for longer than the whole session was to take: the stream has stopped
     stream_arn = configuration["Input"]["KinesisVideoStream"]["Arn"]
     frames, position, ended = _read_fragment(stream_arn, _selector(session, position), position, limit)
     position["Reads"] += 1
@@ -89,7 +90,7 @@ def renew(event: dict[str, Any]) -> dict[str, Any]:
     return {**state, "Renewed": generation}
 
 
-def _limit_millis(session: dict[str, Any], position: dict[str, Any]) -> int | None:
+def _limit_millis(session: dict[str, Any]) -> int | None:
     """Connected home's MaxDurationInSeconds, in ms of stream from the first frame read."""
     seconds = session.get("MaxDurationInSeconds")
     return None if seconds is None else int(seconds) * 1000
@@ -142,6 +143,7 @@ def _read_fragment(
                 if fragment is None:
                     continue
                 position["Token"] = fragment.continuation or fragment.number
+                position["MediaAt"] = time.time()
                 found, over = _sample(fragment, position, limit)
                 frames += found
                 if over:
