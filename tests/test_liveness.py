@@ -246,3 +246,38 @@ def test_presigned_urls_are_checked_once_keys_exist(monkeypatch):
         presign.check(parts.path, parse_qsl(urlsplit(wrong_key).query), parts.netloc)
     with pytest.raises(AccessDeniedException):
         presign.check(parts.path, [(k, v) for k, v in query if k != "X-Amz-Signature"], parts.netloc)
+
+
+# ---- the deployed WebSocket API's routes (moto's S3 and API Gateway Management API) -------------
+def test_the_websocket_api_routes_greet_keep_and_fail(aws, monkeypatch):
+    import boto3
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+    from recognito.liveness import apigateway
+
+    monkeypatch.setenv(apigateway.BUCKET_ENV, "liveness-video")
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="liveness-video")
+    session_id = _create()
+    context = {"connectionId": "c1", "domainName": "abc.execute-api.us-east-1.amazonaws.com", "stage": "v1"}
+    query = {k: [v] for k, v in _query(session_id).items()}
+    connect = {"requestContext": {**context, "routeKey": "$connect"}, "headers": {"Host": "abc"}}
+    unknown = {k: [v] for k, v in _query("3f9b8c2e-1d4a-4b6f-9e7c-2a5d8f0b1c3e").items()}
+    assert apigateway.handle({**connect, "multiValueQueryStringParameters": unknown}) == {"statusCode": 404}
+    assert apigateway.handle({**connect, "multiValueQueryStringParameters": query}) == {"statusCode": 200}
+
+    start = eventstream.event(
+        "ClientSessionInformationEvent", {"Challenge": {challenges.LIGHT: {"VideoStartTimestamp": 1}}}
+    )
+    message = {
+        "requestContext": {**context, "routeKey": "$default"},
+        "body": base64.b64encode(signed(start, b"s")).decode(),
+    }
+    assert apigateway.handle(message) == {"statusCode": 200}
+    sent = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections["c1"].data
+    (greeting,) = eventstream.decode(sent)
+    assert greeting.event_type == "ServerSessionInformationEvent"
+    assert apigateway.S3Recording(session_id).events() == [
+        json.loads(eventstream.unwrap(next(eventstream.decode(start))).payload)
+    ]
+
+    assert apigateway.handle({"requestContext": {**context, "routeKey": "$disconnect"}}) == {"statusCode": 200}
+    assert sessions.load(session_id).status == "FAILED"  # the client left before the end
