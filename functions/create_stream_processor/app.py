@@ -1,4 +1,4 @@
-"""CreateStreamProcessor: a new stream processor: a Kinesis video stream to watch, what to look for, where to report it."""
+"""CreateStreamProcessor: a new stream processor: a video stream to watch, what to look for, where to report it."""
 
 from recognito.protocol import rekognition_operation
 from recognito.streams.processors import create_stream_processor

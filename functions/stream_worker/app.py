@@ -1,4 +1,4 @@
-"""The stream processor workers (StreamRead, StreamFaceSearch, StreamConnectedHome): Task states of the StreamProcessors state machine."""
+"""The stream processor workers (StreamRead, StreamFaceSearch, StreamConnectedHome): the session's Task states."""
 
 from recognito.streams.workers import run
 
