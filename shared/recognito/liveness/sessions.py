@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -208,13 +207,3 @@ def _check_bucket(bucket: str) -> None:
 
 def _challenge_summary(challenge: dict[str, Any]) -> dict[str, str]:
     return {"Type": challenge["Type"], "Version": challenge["Version"]}
-
-
-def wait_decided(session_id: str, timeout: float) -> str:
-    """Poll until a session leaves IN_PROGRESS (tests and the bench)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status = current_status(load(session_id))
-        if status != IN_PROGRESS or time.monotonic() >= deadline:
-            return status
-        time.sleep(0.1)

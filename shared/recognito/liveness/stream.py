@@ -208,8 +208,7 @@ def disconnection() -> bytes:
 def refusal(error: Exception) -> bytes:
     """The exception message for an error: modelled ones by code, anything else as internal."""
     if isinstance(error, RekognitionError) and error.status < 500:
-        code = "SessionNotFoundException" if error.code == "SessionNotFoundException" else error.code
-        return eventstream.exception(code, error.message)
+        return eventstream.exception(error.code, error.message)
     return eventstream.exception("InternalServerException", "Internal server error")
 
 

@@ -200,7 +200,6 @@ class LivenessSessionRecord(Model):
     status = UnicodeAttribute()  # CREATED, IN_PROGRESS, SUCCEEDED or FAILED (EXPIRED is read from the clock)
     settings = UnicodeAttribute()  # the request's Settings, JSON
     created = UTCDateTimeAttribute()
-    owner = UnicodeAttribute(null=True)  # the access key that created it, where the endpoint checks keys
     kms_key_id = UnicodeAttribute(null=True)
     challenge = UnicodeAttribute(null=True)  # JSON: the challenge the server sent
     results = UnicodeAttribute(null=True)
