@@ -117,16 +117,22 @@ def starter(
     return start
 
 
-def _check_video(video: dict[str, Any]) -> None:
-    """The object exists, is at most 10 GB and opens like an MP4/MOV file; the codec is the probe's."""
-    from botocore.exceptions import ClientError, ParamValidationError
-
-    s3_object = (video or {}).get("S3Object") or {}
+def s3_object_params(s3_object: dict[str, Any] | None) -> dict[str, str]:
+    """An ``S3Object`` member as S3's ``Bucket``/``Key``/``VersionId``; one without both names cannot be read."""
+    s3_object = s3_object or {}
     if not s3_object.get("Bucket") or not s3_object.get("Name"):
         raise InvalidS3ObjectException(S3_ACCESS_MESSAGE)
     params = {"Bucket": s3_object["Bucket"], "Key": s3_object["Name"]}
     if s3_object.get("Version"):
         params["VersionId"] = s3_object["Version"]
+    return params
+
+
+def _check_video(video: dict[str, Any]) -> None:
+    """The object exists, is at most 10 GB and opens like an MP4/MOV file; the codec is the probe's."""
+    from botocore.exceptions import ClientError, ParamValidationError
+
+    params = s3_object_params((video or {}).get("S3Object"))
     try:
         response = client("s3").get_object(Range="bytes=0-11", **params)
         head = response["Body"].read()

@@ -120,23 +120,19 @@ def start_media_analysis_job(request: dict[str, Any]) -> dict[str, Any]:
 
 def _check_manifest(s3_object: dict[str, Any]) -> None:
     """The manifest is an object this service can read, of at most ``MAX_MANIFEST_BYTES``."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ParamValidationError
 
+    params = jobs.s3_object_params(s3_object)
     try:
-        head = jobs.client("s3").head_object(**_object_params(s3_object))
+        head = jobs.client("s3").head_object(**params)
+    except ParamValidationError:
+        raise InvalidS3ObjectException(jobs.S3_ACCESS_MESSAGE) from None
     except ClientError as error:
         if error.response["Error"]["Code"] in ("403", "AccessDenied"):
             raise AccessDeniedException("Access denied to the input manifest") from None
         raise InvalidS3ObjectException(jobs.S3_ACCESS_MESSAGE) from None
     if int(head["ContentLength"]) > MAX_MANIFEST_BYTES:
         raise InvalidManifestException(f"The manifest is larger than {MAX_MANIFEST_BYTES} bytes")
-
-
-def _object_params(s3_object: dict[str, Any]) -> dict[str, str]:
-    params = {"Bucket": s3_object["Bucket"], "Key": s3_object["Name"]}
-    if s3_object.get("Version"):
-        params["VersionId"] = s3_object["Version"]
-    return params
 
 
 # ---- the workers ---------------------------------------------------------------------------------
@@ -168,7 +164,7 @@ def read_manifest(event: dict[str, Any]) -> dict[str, Any]:
     record.update(actions=[VideoJobRecord.status.set("IN_PROGRESS")])
     request = jobs.job_request(record)
     try:
-        body = jobs.client("s3").get_object(**_object_params(request["Input"]["S3Object"]))["Body"].read()
+        body = jobs.client("s3").get_object(**jobs.s3_object_params(request["Input"]["S3Object"]))["Body"].read()
     except ClientError:
         raise InvalidS3ObjectException(jobs.S3_ACCESS_MESSAGE) from None
     try:
