@@ -35,7 +35,7 @@ def _resource(arn: str) -> CollectionRecord | StreamProcessorRecord | CustomLabe
         raise InvalidParameterException(f"Invalid resource ARN: {arn}")
     kind, _, name = parts[5].partition("/")
     if kind == "project":
-        from recognito.custom_labels.projects import tagged
+        from recognito.custom_labels.tagging import tagged
 
         return tagged(full)
     if kind not in _LOADERS or not name:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from recognito.aws import client
 from recognito.custom_labels.manifests import ManifestEntry, parse_line, parse_manifest, split_s3_uri
 from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, lookup, now_ms, save_new
 from recognito.errors import (
@@ -31,7 +32,6 @@ from recognito.errors import (
 )
 from recognito.pagination import decode_token, encode_token
 from recognito.storage.tables import DatasetEntryRecord, DatasetRecord
-from recognito.video.jobs import client
 
 DEFAULT_PAGE_SIZE = 100
 # Custom Labels' quotas: labels a manifest may use, lines a dataset may hold.

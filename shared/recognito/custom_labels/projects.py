@@ -199,13 +199,3 @@ def delete_project(request: dict[str, Any]) -> dict[str, Any]:
         policy.delete()
     project.delete()
     return {"Status": "DELETING"}
-
-
-def tagged(arn: str) -> CustomLabelsRecord:
-    """The project, dataset or project version an ARN names, for TagResource and its kin."""
-    from recognito.custom_labels.datasets import get_dataset
-    from recognito.custom_labels.versions import get
-
-    match = parse_arn(arn)
-    kind = match["kind"] if match is not None else None
-    return get_dataset(arn) if kind == "dataset" else get(arn) if kind == "version" else get_project(arn)

@@ -19,6 +19,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from recognito.aws import client
 from recognito.custom_labels import datasets, policies
 from recognito.custom_labels.manifests import split_s3_uri
 from recognito.custom_labels.projects import (
@@ -44,7 +45,6 @@ from recognito.errors import (
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
 from recognito.storage.tables import DatasetRecord, ProjectRecord, ProjectVersionRecord
-from recognito.video.jobs import client
 
 STATE_MACHINE = "custom-labels-training"
 DEFAULT_PAGE_SIZE = 100

@@ -9,7 +9,6 @@ mark the job and publish Rekognition's completion message to the job's SNS topic
 from __future__ import annotations
 
 import json
-import os
 import uuid
 import zlib
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from recognito.aws import client
 from recognito.errors import (
     InvalidPaginationTokenException,
     InvalidParameterException,
@@ -60,19 +60,6 @@ def state_machine_arn() -> str:
 def bucket() -> str:
     config = settings()
     return config.video_bucket or f"{config.table_prefix}-video-jobs"
-
-
-@cache
-def _client(service: str, *environment: str | None) -> Any:
-    # One client per service and endpoint configuration (tests and `recognito serve` change it).
-    import boto3
-
-    return boto3.client(service)
-
-
-def client(service: str) -> Any:
-    names = ("AWS_ENDPOINT_URL", f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_REGION", "AWS_DEFAULT_REGION")
-    return _client(service, *(os.environ.get(name) for name in names))
 
 
 # ---- Start* --------------------------------------------------------------------------------------
