@@ -62,14 +62,39 @@ def sources() -> Iterator[Source]:
         yield Source(f"skimage:{name}", (Path(skimage.data.__file__).parent / f"{name}.png").read_bytes())
 
 
+CACHE = REPO / ".cache" / "face_attributes"
+
+
 def detect(source: Source):  # noqa: ANN201 - (DecodedImage, detections)
-    """The photo decoded as the service decodes it, and the faces DetectFaces finds in it."""
+    """The photo decoded as the service decodes it, and the faces DetectFaces finds in it (cached
+    under .cache/face_attributes by the photo's and the detector's sha256)."""
+    import json
+
     from recognito.faces.detect import MAX_FACES
     from recognito.images import decode_image, limits_for
-    from recognito_inference.face_detector import detect_faces
+    from recognito_inference import face_detector
+    from recognito_inference.face_detector import FaceDetection, detect_faces
+    from recognito_inference.sessions import model_dir
 
     image = decode_image(source.data, limits_for("DetectFaces"))
-    return image, detect_faces(image.rgb, max_faces=MAX_FACES)
+    key = hashlib.sha256(
+        (model_dir() / "centerface.onnx").read_bytes() + Path(face_detector.__file__).read_bytes()
+    ).hexdigest()[:16]
+    cached = CACHE / f"{source.sha256}-{key}.json"
+    if cached.is_file():
+        found = [
+            FaceDetection(np.array(d["box"], np.float32), float(d["score"]), np.array(d["landmarks"], np.float32))
+            for d in json.loads(cached.read_text())
+        ]
+        return image, found
+    found = detect_faces(image.rgb, max_faces=MAX_FACES)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    records = [
+        {"box": np.asarray(d.box).tolist(), "score": float(d.score), "landmarks": np.asarray(d.landmarks).tolist()}
+        for d in found
+    ]
+    cached.write_text(json.dumps(records))
+    return image, found
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -124,9 +149,7 @@ def faces(path: Path = LABELS) -> list[LabelledFace]:
 def _candidates() -> Iterator[tuple[Source, object, list]]:
     for source in sources():
         image, detections = detect(source)
-        kept = [
-            d for d in detections if d.score >= MIN_SCORE and (d.box[3] - d.box[1]) >= MIN_LABEL_PX
-        ]
+        kept = [d for d in detections if d.score >= MIN_SCORE and (d.box[3] - d.box[1]) >= MIN_LABEL_PX]
         yield source, image, kept
 
 
