@@ -5,7 +5,7 @@
 
 The videos (tests/liveness_clips.py says what is real in each and what is made):
 - live: carphone frames 60-119 (the tests use 0-59), each under its own drawn challenge, lit with a
-  screen-light strength from 0.08 to 0.35;
+  screen-light strength from 0.08 to 0.35; and four 20-frame windows of them (calmer stretches);
 - photo: a shared face photograph (../shared/datasets/faces, one per person), zoomed and lit: a
   photo held up to the screen;
 - still: the same photographs sent as a still video;
@@ -43,6 +43,7 @@ USED = ("colour", "deformation", "antispoof")
 REQUIRED = {"face": 0.8, "oval": 0.3, "approach": 1.08}
 FLOOR = 5.0
 THRESHOLD = 50.0
+WINDOWS = (60, 75, 90, 100)  # first carphone frame of each calmer live window
 
 
 def examples(live: int, photos: int, seed: int = 7) -> list[tuple[str, int, callable]]:
@@ -65,6 +66,17 @@ def examples(live: int, photos: int, seed: int = 7) -> list[tuple[str, int, call
                 f"live-{k}",
                 1,
                 lambda c, p, o, s=strength: clips.render(clips.ping_pong(carphone), carphone_box, o, p, light=s),
+            )
+        )
+    # Calmer stretches of the same clip: 20-frame windows, less talking, so less deformation.
+    for k, first in enumerate(WINDOWS):
+        window = carphone[first - 60 : first - 40]
+        strength = 0.1 + 0.2 * k / max(len(WINDOWS) - 1, 1)
+        made.append(
+            (
+                f"live-window{first}",
+                1,
+                lambda c, p, o, w=window, s=strength: clips.render(clips.ping_pong(w), _box(w[0]), o, p, light=s),
             )
         )
     for k in range(max(2, live // 2)):

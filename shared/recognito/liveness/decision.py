@@ -12,7 +12,8 @@ Measured on the decoded frames (recognito.liveness.video), each against the chal
   the next correlated with the changes of the screen colour (Pearson, over all channels and
   transitions). A real face lit by the screen follows it; a photo or a replayed recording does not.
 - ``deformation``: non-rigid motion of the face: FaceMesh's 468 points in each frame, aligned to
-  their mean shape by a similarity transform (Procrustes), the residual relative to face size. A
+  their mean shape by a similarity transform (Procrustes), the residual relative to face size (log
+  of 1 + per mille). A
   living face blinks, talks and turns (3-D); a photo moved, scaled or tilted in front of the camera
   is a rigid plane, and its residual is only the mesh's jitter.
 - ``antispoof``: LivenessNet's live probability (an anti-spoofing CNN trained on real and
@@ -186,7 +187,9 @@ def _deformation(frames: Frames, faces: list[FaceDetection | None]) -> float:
     aligned = np.stack([_normalized(s) for s in shapes])
     mean = _normalized(aligned.mean(axis=0))
     residuals = [np.sqrt(((_procrustes(s, mean) - mean) ** 2).sum(axis=1)).mean() for s in aligned]
-    return float(np.median(residuals) * 1000)  # per mille of the shape's size
+    # log(1 + per mille of the shape's size): the mesh's own jitter sets a floor that multiplies
+    # with resolution and zoom, so ratios, not differences, tell motion from jitter.
+    return float(np.log1p(np.median(residuals) * 1000))
 
 
 def _normalized(points: np.ndarray) -> np.ndarray:
