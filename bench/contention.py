@@ -6,8 +6,9 @@ creates a user and associates one face with it: first by one writer (the unloade
 by ``--writers`` threads at once, each its own boto3 client. Every face write is one DynamoDB
 transaction on the collection (recognito.collections.store), so the writers really race.
 
-Prints p50/p95/max per operation, the throughput, and the ratio of loaded to unloaded p95 (the
-target: AssociateFaces within 3x under 16 writers).
+Prints p50/p95/max per operation, the throughput, the endpoint's CPU time per request and the
+machine's load average, and the ratio of loaded to unloaded p95 (the target: AssociateFaces
+within 3x under 16 writers).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import io
+import os
 import re
 import sys
 import tempfile
@@ -81,6 +83,12 @@ def run(endpoint: Endpoint, face_ids: list[str], writers: int, prefix: str) -> t
     return latencies, time.perf_counter() - began
 
 
+def cpu_seconds(pid: int) -> float:
+    """The endpoint's CPU time so far (user + system): per request, what a phase cost it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(latencies: list[float]) -> tuple[float, float, float]:
     values = np.asarray(latencies) * 1000
     return float(np.percentile(values, 50)), float(np.percentile(values, 95)), float(values.max())
@@ -116,13 +124,17 @@ def main() -> None:
                 ("1 writer", face_ids[: args.unloaded], 1),
                 (f"{args.writers} writers", face_ids[args.unloaded :], args.writers),
             ):
+                cpu = cpu_seconds(endpoint._process.pid)  # noqa: SLF001 - the bench reads the server's CPU time
                 latencies, wall = run(endpoint, ids, writers, prefix=name.replace(" ", ""))
+                cpu = cpu_seconds(endpoint._process.pid) - cpu  # noqa: SLF001
                 rows[name] = {op: summary(values) for op, values in latencies.items()}
                 ops = sum(len(values) for values in latencies.values())
                 cells = "  ".join(
                     f"{op} {p50:6.0f}/{p95:6.0f}/{top:6.0f}" for op, (p50, p95, top) in rows[name].items()
                 )
                 print(f"{name:>11}: p50/p95/max ms  {cells}  {ops / wall:5.1f} requests/s ({len(ids)} tasks)")
+                load = os.getloadavg()[0]
+                print(f"{'':>11}  endpoint CPU {1000 * cpu / ops:.0f} ms a request; load average {load:.1f}")
                 print(f"{'':>11}  {dynamodb_profile(endpoint.log(), since=logged)}")
                 logged = len(endpoint.log())
         except Exception:
