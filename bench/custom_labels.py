@@ -67,10 +67,10 @@ def crop(rgb: np.ndarray, box: np.ndarray, margin: float = 0.1) -> np.ndarray:
 def classification(train_images, train_labels, test_images, test_labels) -> dict:
     labels = tuple(sorted(set(train_labels)))
     started = time.monotonic()
-    embedded = backbone.embed(train_images)
+    embedded = backbone.embed(train_images, maps=False)
     trained = model.train("classification", embedded, [Example(frozenset([label])) for label in train_labels], labels)
     seconds = time.monotonic() - started
-    test = backbone.embed(test_images)
+    test = backbone.embed(test_images, maps=False)
     metrics, _, _, f1 = evaluate_model(trained, test, [Example(frozenset([label])) for label in test_labels])
     top = trained.classifier.probabilities(test.pooled).argmax(1)
     accuracy = float(np.mean([labels[k] == label for k, label in zip(top, test_labels, strict=True)]))

@@ -1,11 +1,12 @@
 """Object detection: a trained head over class-agnostic proposals that classifies and refines them.
 
 Fast R-CNN with a frozen backbone and linear heads. The proposals are a fixed set of anchors over
-the letterboxed 260 px input (6 sizes x 5 aspect ratios on a 16 x 16 grid of centres). Each one is
-described by the backbone's feature map pooled over it: the mean of all 1280 channels over the box
-(what it is) and a 3 x 3 grid of means of a 64-channel projection (where its edges are), plus its
-own position and shape. Pooling is exact area averaging through an integral image of the map, so
-all ~7,700 anchors of an image cost a few milliseconds.
+the detector's 520 px letterboxed input (7 sizes x 4 aspect ratios on a 24 x 24 grid of centres).
+Each one is described by the backbone's 18 x 18 feature map (``backbone.embed``) pooled over it: the
+mean of a 256-channel projection of the map over the box (what it is; the projection is the
+principal directions of the training images' cells) and a 3 x 3 grid of means of its first 64
+channels (where its edges are), plus its own position and shape. Pooling is exact area averaging
+through an integral image of the map, so all ~16,000 anchors of an image cost well under a second.
 
 Two heads are trained on them: a softmax over background plus the labels (anchors overlapping a
 box by IoU >= 0.5 are that box's label, those under 0.3 background) and a ridge regression of the
@@ -20,17 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 from recognito_inference.boxes import iou, nms
 
-from recognito.custom_labels.training.backbone import INPUT_SIZE, Embedded
+from recognito.custom_labels.training.backbone import GRID, INPUT_SIZE, Embedded
 from recognito.custom_labels.training.linear import LinearHead, fit_ridge, fit_softmax
 
-GRID = 9  # feature map cells a side (260 px input, stride 32, "same" padding)
-UPSAMPLE = 4  # integral image at quarter cells: box edges to 1/4 of a cell (~7 px)
+UPSAMPLE = 4  # integral image at quarter cells: box edges to 1/4 of a cell (8 px of 520)
 WHOLE = 256  # channels of the projection the whole-box mean keeps
 PROJECTED = 64  # channels of the projection the 3 x 3 layout features use
 BINS = 3
-SIZES = (36, 54, 80, 120, 170, 240)  # anchor side (geometric mean of w and h) in input px
-ASPECTS = (0.5, 0.7, 1.0, 1.4, 2.0)  # height / width
-CENTRES = 16
+SIZES = (40, 60, 90, 135, 200, 300, 450)  # anchor side (geometric mean of w and h) in input px
+ASPECTS = (0.55, 0.8, 1.25, 1.8)  # height / width
+CENTRES = 24
 POSITIVE_IOU = 0.5
 NEGATIVE_IOU = 0.3
 NEGATIVES_PER_IMAGE = 48
@@ -89,7 +89,7 @@ def _bins(boxes: np.ndarray) -> np.ndarray:
 
 
 def region_features(fmap: np.ndarray, projection: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """(N, 256 + 9 * 64 + 4) features of ``boxes`` (input px) on one image's (1280, 9, 9) map."""
+    """(N, 256 + 9 * 64 + 4) features of ``boxes`` (input px) on one image's (1280, 18, 18) map."""
     reduced = np.einsum("cd,chw->dhw", projection, fmap.astype(np.float32))
     whole = _box_means(_integral(reduced), boxes)
     layout = _box_means(_integral(reduced[:PROJECTED]), _bins(boxes)).reshape(len(boxes), -1)

@@ -41,7 +41,7 @@ class TrainingFailure(Exception):
 
 
 def s3_client() -> Any:
-    from recognito.video.jobs import client
+    from recognito.aws import client
 
     return client("s3")
 
@@ -201,14 +201,14 @@ def extract(event: dict[str, Any]) -> dict[str, Any]:
     bucket, prefix, _ = _location(event["ProjectVersionArn"])
     planned = json.loads(_get(bucket, f"{prefix}training/plan.json"))
     items = planned[event["Split"]][event["First"] : event["End"]]
-    embedded = backbone.embed(read_images([item["SourceRef"] for item in items]))
+    embedded = backbone.embed(read_images([item["SourceRef"] for item in items]), maps=planned["Kind"] == "detection")
     key = f"{prefix}training/features-{event['Split']}-{event['Index']:05d}.npz"
     _put(bucket, key, features_bytes(embedded, planned["Kind"] == "detection"))
     return {}
 
 
 def _load_features(bucket: str, prefix: str, split: str) -> Any:
-    from recognito.custom_labels.training.backbone import Embedded
+    from recognito.custom_labels.training.backbone import GRID, Embedded
 
     keys = sorted(
         obj["Key"]
@@ -218,7 +218,7 @@ def _load_features(bucket: str, prefix: str, split: str) -> Any:
         for obj in page.get("Contents", [])
     )
     parts = [np.load(io.BytesIO(_get(bucket, key))) for key in keys]
-    fmap = [p["fmap"] if "fmap" in p.files else np.zeros((len(p["scale"]), 0, 9, 9), np.float16) for p in parts]
+    fmap = [p["fmap"] if "fmap" in p.files else np.zeros((len(p["scale"]), 0, GRID, GRID), np.float16) for p in parts]
     return Embedded(
         *(
             np.concatenate(a)

@@ -12,7 +12,7 @@ from typing import Any
 from recognito.custom_labels import versions
 from recognito.custom_labels.manifests import split_s3_uri
 from recognito.custom_labels.training import backbone
-from recognito.custom_labels.training.model import Model
+from recognito.custom_labels.training.model import DETECTION, Model
 from recognito.errors import ResourceNotReadyException
 from recognito.images import limits_for, load_image
 
@@ -46,7 +46,7 @@ def detect_custom_labels(request: dict[str, Any]) -> dict[str, Any]:
         )
     model = _model(record.model_artifact)
     image = load_image(request["Image"], limits_for("DetectCustomLabels"))
-    found = model.predict(backbone.embed([image.rgb]))[0]
+    found = model.predict(backbone.embed([image.rgb], maps=model.kind == DETECTION))[0]
     min_confidence = request.get("MinConfidence")
     labels = []
     for name, confidence, box in found:
