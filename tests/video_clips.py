@@ -180,3 +180,56 @@ def credits_clip(path: Path, speed: float = 0.12) -> Path:
         offset = int(round(index / RATE * speed * height))
         frames.append(roll_pixels[offset : offset + height])
     return encode(frames, path, RATE)
+
+
+# ---- slates: still cards of production information, drawn with PIL in a few layouts ------------
+SLATE_SIZE = (640, 360)
+SLATE_FRAMES = (25, 75)  # slate_clip: one second of colour bars, two of the slate, then the bunny
+SLATE_LINES = [
+    ("PRODUCTION", "THE MEADOW"), ("SCENE", "12A"), ("TAKE", "3"), ("ROLL", "A007"),
+    ("DIRECTOR", "ADA LOVELACE"), ("CAMERA", "ALAN TURING"), ("DATE", "2026-12-03"),
+]  # fmt: skip
+
+
+def slate_card(layout: str, size: tuple[int, int] = SLATE_SIZE) -> np.ndarray:
+    """A slate: ``"list"`` (white lines on black, "FIELD: value"), ``"table"`` (dark labels and
+    values in two columns on a light grey card) or ``"clapper"`` (a clapperboard: chalk-white
+    boxes ruled on black, a field in each, striped bar on top)."""
+    from PIL import ImageDraw, ImageFont
+
+    width, height = size
+    scale = height / 360
+    font = ImageFont.load_default(size=int(22 * scale))
+    if layout == "list":
+        card = Image.new("RGB", size, "black")
+        draw = ImageDraw.Draw(card)
+        for i, (field, value) in enumerate(SLATE_LINES):
+            draw.text((int(60 * scale), int((40 + 42 * i) * scale)), f"{field}: {value}", fill="white", font=font)
+    elif layout == "table":
+        card = Image.new("RGB", size, (200, 204, 210))
+        draw = ImageDraw.Draw(card)
+        for i, (field, value) in enumerate(SLATE_LINES[:6]):
+            y = int((50 + 48 * i) * scale)
+            draw.text((int(50 * scale), y), field, fill=(30, 30, 60), font=font)
+            draw.text((int(320 * scale), y), value, fill=(10, 10, 10), font=font)
+    else:
+        card = Image.new("RGB", size, (20, 20, 20))
+        draw = ImageDraw.Draw(card)
+        for x in range(0, width, int(60 * scale)):  # the clapper's stripes
+            draw.polygon(
+                [(x, 0), (x + 30 * scale, 0), (x + 60 * scale, 50 * scale), (x + 30 * scale, 50 * scale)], "white"
+            )
+        boxes = [(0.05, 0.2, 0.95, 0.4), (0.05, 0.42, 0.5, 0.62), (0.52, 0.42, 0.95, 0.62), (0.05, 0.64, 0.95, 0.84)]
+        for (left, top, right, bottom), (field, value) in zip(boxes, SLATE_LINES, strict=False):
+            draw.rectangle((left * width, top * height, right * width, bottom * height), outline="white", width=3)
+            draw.text(
+                (left * width + 12 * scale, top * height + 10 * scale), f"{field} {value}", fill="white", font=font
+            )
+    return np.asarray(card)
+
+
+def slate_clip(path: Path, layout: str = "list", crf: int = 20) -> Path:
+    """5 s at 25 fps, 640x360: a second of SMPTE bars, two seconds of a slate, two of the bunny."""
+    bars = smpte_bars(*SLATE_SIZE)
+    frames = [bars] * SLATE_FRAMES[0] + [slate_card(layout)] * (SLATE_FRAMES[1] - SLATE_FRAMES[0])
+    return encode(frames + list(source_frames(BUNNY, SLATE_SIZE, count=2 * RATE)), path, RATE, crf=crf)

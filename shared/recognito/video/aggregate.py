@@ -54,11 +54,13 @@ def _segments(record: Any, parts: list[dict[str, Any]]) -> dict[str, Any]:
         found += segments.shots(cuts, int(metadata["Frames"]), rate, confidence)
     if "TECHNICAL_CUE" in wanted:
         confidence = (filters.get("TechnicalCueFilter") or {}).get("MinSegmentConfidence", 80.0)
-        found += segments.black_frames([run for part in parts for run in part["Black"]], rate, confidence)
-        found += segments.color_bars([bar for part in parts for bar in part.get("Bars", [])], rate, confidence)
+        cues = segments.black_frames([run for part in parts for run in part["Black"]], rate, confidence)
+        cues += segments.color_bars([bar for part in parts for bar in part.get("Bars", [])], rate, confidence)
         text = sorted((sample for part in parts for sample in part.get("Text", [])), key=lambda s: s["Timestamp"])
         motion = [entry for part in parts for entry in part.get("Motion", [])]
-        found += segments.credits(motion, text, rate, int(metadata["Frames"]), confidence)
+        cues += segments.credits(motion, text, rate, int(metadata["Frames"]), confidence)
+        cues += segments.slates([run for part in parts for run in part.get("Still", [])], text, rate, confidence)
+        found += cues + segments.content(cues, int(metadata["Frames"]), rate)
     found.sort(key=lambda s: (s["StartTimestampMillis"], s["Type"]))
     versions = {"SHOT": segments.SHOT_MODEL_VERSION, "TECHNICAL_CUE": segments.TECHNICAL_CUE_MODEL_VERSION}
     return {

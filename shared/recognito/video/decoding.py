@@ -129,9 +129,10 @@ def decode_range(event: dict[str, Any]) -> dict[str, Any]:
 def _scan(
     source: media.Source, rate: Fraction, first: int, end: int, request: dict[str, Any], color_range: str
 ) -> tuple[dict[str, Any], bytes | None]:
-    """The range's cuts, black runs and colour bar frames; and, when technical cues are asked
-    for, a zip of the frames that may show credits (light detail on a dark picture), sampled
-    ``CREDITS_SAMPLES_PER_SECOND``, for the text detector (None when there are none)."""
+    """The range's cuts, black runs, still runs and colour bar frames; and, when technical cues
+    are asked for, a zip of the frames that may show credits (light detail on a dark picture) or a
+    slate (still, early in the video), sampled ``CREDITS_SAMPLES_PER_SECOND``, for the text
+    detector (None when there are none)."""
     black = ((request.get("Filters") or {}).get("TechnicalCueFilter") or {}).get("BlackFrame") or {}
     threshold = black.get("MaxPixelThreshold", segments.DEFAULT_MAX_PIXEL_THRESHOLD)
     coverage = black.get("MinCoveragePercentage", segments.DEFAULT_MIN_COVERAGE)
@@ -143,6 +144,7 @@ def _scan(
     buffer = io.BytesIO()
     archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED)
     sampled = 0
+    slate_frames = segments.SLATE_WINDOW_SECONDS * rate
     last_profile: tuple[int, np.ndarray] | None = None  # the frame before's luma row profile, if a candidate
     # One frame of warm-up: a cut on this range's first frame is this range's to find.
     for frame in media.frames(source, rate, first, end, warmup=1):
@@ -159,8 +161,9 @@ def _scan(
             black = segments.is_black(luma, thumb, max_value, coverage, color_range)
             layout = segments.bars_layout(thumb)  # most frames stop here: colours only for candidates
             bars = segments.color_bars_match(frame.rgb_thumbnail(segments.BLOCK), layout) if layout else 0.0
-            scan.add(frame.number, thumb, previous, black, bars)
-            if candidate and frame.number in wanted:
+            still = scan.add(frame.number, thumb, previous, black, bars)
+            slate = cues and still and not black and frame.number < slate_frames  # a still card: a slate?
+            if (candidate or slate) and frame.number in wanted:
                 jpeg = io.BytesIO()
                 frame.sample_image(DEFAULT_SAMPLE_MAX_SIDE).save(jpeg, "JPEG", quality=JPEG_QUALITY)
                 archive.writestr(f"{frame.timestamp_millis:012d}.jpg", jpeg.getvalue())

@@ -31,6 +31,19 @@ the profiles' mean correlation. Matching the detector's lines from sample to sam
 aliases as soon as the roll moves about a line's spacing between samples; frame-to-frame motion
 does not. Credits that do not scroll (cards, text over the picture) are not found.
 
+Slates: a still card of text. Frames within ``STILL_DISTANCE`` of the frame before (thumbnail
+distance, as for cuts) form still runs; in the video's first ``SLATE_WINDOW_SECONDS`` (where
+slates lead a programme, with the colour bars) the still frames are sampled
+``CREDITS_SAMPLES_PER_SECOND`` for DetectText's line detector, like the credits' candidates. A
+still run of ``SLATE_MIN_SECONDS`` or more whose samples show ``SLATE_MIN_LINES`` lines of text
+or more (on at least half of them) is a Slate; its confidence is the share of its samples that do.
+A one-line title card is no slate; a still picture without text neither.
+
+Content: the main programme, what no other technical cue covers. The spans between the cues
+found (at the request's MinSegmentConfidence), ``CONTENT_MIN_SECONDS`` or longer, are Content
+segments; each is as confident as the less confident of the cues that bound it (100 at the
+video's start and end: nothing is uncertain there).
+
 Black frames, as Rekognition documents them: a pixel is black when its luma is at most
 ``minimum + MaxPixelThreshold * (maximum - minimum)``, the luma range being 0-255 for full range
 video and 16-235 for limited range; a frame is black when at least ``MinCoveragePercentage`` of
@@ -66,6 +79,11 @@ CREDITS_MIN_SPEED = 0.001  # of the height a frame: 2.5% a second at 25 fps (rol
 CREDITS_MIN_CORRELATION = 0.8
 CREDITS_MIN_SECONDS = 1.5
 SHOT_MODEL_VERSION = "1.0"
+STILL_DISTANCE = 0.003  # a card under H.264 at CRF 35 moves 0.002 (bench/video_cues.py slates)
+SLATE_WINDOW_SECONDS = 120.0
+SLATE_MIN_SECONDS = 1.0
+SLATE_MIN_LINES = 3
+CONTENT_MIN_SECONDS = 1.0
 TECHNICAL_CUE_MODEL_VERSION = "2.0"
 
 
@@ -181,27 +199,38 @@ class RangeScan:
     black: list[list[int]] = field(default_factory=list)  # [first, last] inclusive
     bars: list[list[float]] = field(default_factory=list)  # [frame number, match]: colour bar frames
     motion: list[list[float]] = field(default_factory=list)  # [frame number, shift / height, correlation]
+    still: list[list[int]] = field(default_factory=list)  # [first, last]: frames like the one before
 
     def add(
         self, number: int, thumb: np.ndarray, previous: np.ndarray | None, is_black: bool, bars: float = 0.0
-    ) -> None:
+    ) -> bool:
+        """Record the frame's findings; whether it is still (within ``STILL_DISTANCE`` of the one before)."""
         if bars >= BARS_MIN_MATCH:
             self.bars.append([number, round(bars, 4)])
+        still = False
         if previous is not None:
             d = distance(thumb, previous)
             if d >= CUT_DISTANCE:
                 self.cuts.append([number, round(d, 4)])
+            still = d <= STILL_DISTANCE
+        if still:
+            _extend(self.still, number)
         if is_black:
-            if self.black and self.black[-1][1] == number - 1:
-                self.black[-1][1] = number
-            else:
-                self.black.append([number, number])
+            _extend(self.black, number)
+        return still
 
     def to_json(self) -> dict[str, Any]:
-        return {"Cuts": self.cuts, "Black": self.black, "Bars": self.bars, "Motion": self.motion}
+        return {"Cuts": self.cuts, "Black": self.black, "Bars": self.bars, "Motion": self.motion, "Still": self.still}
 
 
-def merge_black(runs: list[list[int]]) -> list[list[int]]:
+def _extend(runs: list[list[int]], number: int) -> None:
+    if runs and runs[-1][1] == number - 1:
+        runs[-1][1] = number
+    else:
+        runs.append([number, number])
+
+
+def merge_runs(runs: list[list[int]]) -> list[list[int]]:
     """Runs from consecutive ranges joined where one ends on the frame before the next starts."""
     merged: list[list[int]] = []
     for first, last in sorted(runs):
@@ -268,7 +297,7 @@ def black_frames(runs: list[list[int]], rate: float, min_confidence: float) -> l
     if confidence < min_confidence:
         return []
     result = []
-    for first, last in merge_black(runs):
+    for first, last in merge_runs(runs):
         entry = segment("TECHNICAL_CUE", first, last + 1, rate)
         entry["TechnicalCueSegment"] = {"Type": "BlackFrames", "Confidence": confidence}
         result.append(entry)
@@ -375,3 +404,46 @@ def _shows_text(samples: list[dict[str, Any]], first: int, end: int, rate: float
     """At least half the sampled frames in ``first`` .. ``end - 1`` hold two lines of text or more."""
     inside = [s for s in samples if first * 1000 / rate <= s["Timestamp"] < end * 1000 / rate]
     return bool(inside) and sum(len(s["Lines"]) >= 2 for s in inside) * 2 >= len(inside)
+
+
+def slates(
+    still: list[list[int]], samples: list[dict[str, Any]], rate: float, min_confidence: float
+) -> list[dict[str, Any]]:
+    """TECHNICAL_CUE segments of type Slate: still runs (``[first, last]``, each frame like the one
+    before, so the card shows from ``first - 1``) in the video's first ``SLATE_WINDOW_SECONDS``,
+    at least ``SLATE_MIN_SECONDS`` long, whose sampled frames (``{"Timestamp", "Lines"}``) mostly
+    show ``SLATE_MIN_LINES`` lines of text or more."""
+    result = []
+    for first, last in merge_runs(still):
+        first, end = max(0, first - 1), last + 1
+        if (end - first) / rate < SLATE_MIN_SECONDS or first / rate >= SLATE_WINDOW_SECONDS:
+            continue
+        inside = [s for s in samples if first * 1000 / rate <= s["Timestamp"] < end * 1000 / rate]
+        if not inside:
+            continue
+        confidence = 100.0 * sum(len(s["Lines"]) >= SLATE_MIN_LINES for s in inside) / len(inside)
+        if confidence < max(50.0, min_confidence):
+            continue
+        entry = segment("TECHNICAL_CUE", first, end, rate)
+        entry["TechnicalCueSegment"] = {"Type": "Slate", "Confidence": confidence}
+        result.append(entry)
+    return result
+
+
+def content(cues: list[dict[str, Any]], frame_count: int, rate: float) -> list[dict[str, Any]]:
+    """TECHNICAL_CUE segments of type Content: the spans of at least ``CONTENT_MIN_SECONDS`` that
+    none of ``cues`` (the other technical cues found) covers, each as confident as the less
+    confident of the cues on either side (100 at the video's ends)."""
+    covered = sorted(
+        (c["StartFrameNumber"], c["EndFrameNumber"] + 1, c["TechnicalCueSegment"]["Confidence"]) for c in cues
+    )
+    result = []
+    start, before = 0, 100.0
+    for first, end, confidence in [*covered, (frame_count, frame_count, 100.0)]:
+        if (first - start) / rate >= CONTENT_MIN_SECONDS:
+            entry = segment("TECHNICAL_CUE", start, first, rate)
+            entry["TechnicalCueSegment"] = {"Type": "Content", "Confidence": min(before, confidence)}
+            result.append(entry)
+        if end > start:
+            start, before = end, confidence
+    return result
