@@ -92,6 +92,14 @@ def test_astronaut_attributes(astronaut_all: dict) -> None:
     assert abs(gaze["Yaw"]) < 10 and abs(gaze["Pitch"]) < 10 and gaze["Confidence"] > 80  # into the camera
 
 
+def test_smile_with_parted_lips_reads_mouth_open(astronaut_all: dict) -> None:
+    # Her smile shows her teeth between parted lips: open, as labelled by eye in
+    # bench/data/face_attributes_by_eye.csv (the threshold was fitted on its shared-set faces, not
+    # this one; the one set before it said closed). Biden's closed lips stay closed (test_expressions_and_gender).
+    assert astronaut_all["Smile"]["Value"] is True
+    assert astronaut_all["MouthOpen"]["Value"] is True and astronaut_all["MouthOpen"]["Confidence"] > 60
+
+
 def test_landmarks_sit_in_the_face_in_order(astronaut_all: dict) -> None:
     from recognito.faces.attributes import LANDMARK_ORDER
 
@@ -213,9 +221,10 @@ def lfw_face(index: int) -> np.ndarray:
 
 def test_mustache_and_eyeglasses_on_faces_labelled_by_eye() -> None:
     """Real faces with and without a mustache or glasses (bench/face_traits.py's labels of the LFW
-    subset: the faces these regressions were fitted on, so this checks that DetectFaces reproduces
-    the measurement end to end, not how well it generalizes; README gives the held-out numbers).
-    A constant answer fails either the faces with the trait or those without."""
+    subset). The mustache regression was fitted on these faces, so for it this checks that
+    DetectFaces reproduces the measurement end to end; the eyeglasses one was fitted on larger
+    faces (bench/face_attribute_heads.py), so these 25 px faces are held out for it: it finds 12 of
+    18 and wrongly sees 12 of 77. A constant answer fails either the faces with the trait or those without."""
     import sys
     from pathlib import Path
 
@@ -228,7 +237,7 @@ def test_mustache_and_eyeglasses_on_faces_labelled_by_eye() -> None:
         if len(faces) == 1:
             values[index] = faces[0]
     assert len(values) >= 95
-    for key, attribute, min_found, max_false in (("Mustache", "mustache", 5, 5), ("Eyeglasses", "eyeglasses", 6, 9)):
+    for key, attribute, min_found, max_false in (("Mustache", "mustache", 5, 5), ("Eyeglasses", "eyeglasses", 10, 16)):
         present, unsure = LABELS[attribute]
         with_it = [i for i in present if i in values]
         without = [i for i in values if i not in present and i not in unsure]
