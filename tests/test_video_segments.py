@@ -80,3 +80,49 @@ def test_credits_need_a_long_run_of_upward_motion_and_text():
         [[n, -0.005, 0.99] for n in range(60, 99)], text + [{"Timestamp": 3500, "Lines": lines}], 25.0, 100, 80.0
     )
     assert late["TechnicalCueSegment"]["Type"] == "EndCredits"
+
+
+def cue(kind: str, first: int, last: int, confidence: float) -> dict:
+    entry = segments.segment("TECHNICAL_CUE", first, last + 1, 25.0)
+    entry["TechnicalCueSegment"] = {"Type": kind, "Confidence": confidence}
+    return entry
+
+
+def test_content_is_what_no_other_cue_covers():
+    cues = [cue("ColorBars", 0, 24, 95.0), cue("Slate", 25, 74, 90.0), cue("BlackFrames", 200, 209, 100.0)]
+    found = segments.content(cues, 300, 25.0)
+    assert [(c["StartFrameNumber"], c["EndFrameNumber"], c["TechnicalCueSegment"]["Confidence"]) for c in found] == [
+        (75, 199, 90.0),  # between the slate and the black frames: as sure as the less sure of the two
+        (210, 299, 100.0),  # up to the end
+    ]
+    assert found[0]["DurationMillis"] == 5000 and found[0]["StartTimecodeSMPTE"] == "00:00:03:00"
+    assert segments.content([cue("BlackFrames", 10, 19, 100.0)], 44, 25.0) == []  # 0.4 s and 0.96 s: too short
+    (whole,) = segments.content([], 50, 25.0)
+    assert (whole["StartFrameNumber"], whole["EndFrameNumber"], whole["TechnicalCueSegment"]["Confidence"]) == (
+        0,
+        49,
+        100.0,
+    )
+    overlapping = [cue("OpeningCredits", 0, 99, 85.0), cue("BlackFrames", 50, 59, 100.0)]
+    assert [c["StartFrameNumber"] for c in segments.content(overlapping, 200, 25.0)] == [100]
+
+
+def test_slates_need_a_long_still_run_of_several_lines_early_in_the_video():
+    three = [[0.1, 0.1, 0.5, 0.15], [0.1, 0.3, 0.5, 0.35], [0.1, 0.5, 0.5, 0.55]]
+    samples = [{"Timestamp": t, "Lines": three} for t in range(1000, 3000, 500)]
+    (slate,) = segments.slates([[26, 74]], samples, 25.0, 80.0)  # frames 26-74 like the one before: 25-74
+    assert (slate["StartFrameNumber"], slate["EndFrameNumber"], slate["TechnicalCueSegment"]) == (
+        25,
+        74,
+        {"Type": "Slate", "Confidence": 100.0},
+    )
+    assert segments.slates([[26, 40], [41, 74]], samples, 25.0, 80.0)[0]["EndFrameNumber"] == 74  # range border
+    one_line = [{"Timestamp": t, "Lines": three[:1]} for t in range(1000, 3000, 500)]
+    assert segments.slates([[26, 74]], one_line, 25.0, 80.0) == []  # a title card
+    assert segments.slates([[26, 40]], samples, 25.0, 80.0) == []  # 0.6 s
+    assert segments.slates([[26, 74]], [], 25.0, 80.0) == []  # nothing read
+    late = [{"Timestamp": t, "Lines": three} for t in range(121000, 123000, 500)]
+    assert segments.slates([[3026, 3074]], late, 25.0, 80.0) == []  # past the first two minutes
+    half = samples[:2] + one_line[2:]
+    assert segments.slates([[26, 74]], half, 25.0, 80.0) == []  # 50 < 80
+    assert segments.slates([[26, 74]], half, 25.0, 50.0)[0]["TechnicalCueSegment"]["Confidence"] == 50.0
