@@ -440,7 +440,7 @@ def test_end_credits_where_the_names_roll(video_aws, tmp_path):
 
 
 def test_slate_between_the_bars_and_the_programme(video_aws, tmp_path):
-    """A second of bars, two of a clapperboard slate (four ruled boxes of text), two of the bunny:
+    """A second of bars, two of a clapperboard slate (four ruled boxes of text), one of the bunny:
     ColorBars, Slate and Content, each to the frame, and with SHOT segments asked for too."""
     from video_clips import SLATE_FRAMES, slate_clip
 
@@ -453,7 +453,7 @@ def test_slate_between_the_bars_and_the_programme(video_aws, tmp_path):
     assert [(c["TechnicalCueSegment"]["Type"], c["StartFrameNumber"], c["EndFrameNumber"]) for c in cues] == [
         ("ColorBars", 0, SLATE_FRAMES[0] - 1),
         ("Slate", SLATE_FRAMES[0], SLATE_FRAMES[1] - 1),
-        ("Content", SLATE_FRAMES[1], SLATE_FRAMES[1] + 2 * RATE - 1),
+        ("Content", SLATE_FRAMES[1], SLATE_FRAMES[1] + RATE - 1),
     ]
     slate = cues[1]
     assert slate["TechnicalCueSegment"]["Confidence"] >= 80 and slate["DurationMillis"] == 2000

@@ -184,7 +184,7 @@ def credits_clip(path: Path, speed: float = 0.12) -> Path:
 
 # ---- slates: still cards of production information, drawn with PIL in a few layouts ------------
 SLATE_SIZE = (640, 360)
-SLATE_FRAMES = (25, 75)  # slate_clip: one second of colour bars, two of the slate, then the bunny
+SLATE_FRAMES = (25, 75)  # slate_clip: one second of colour bars, two of the slate, one of the bunny
 SLATE_LINES = [
     ("PRODUCTION", "THE MEADOW"), ("SCENE", "12A"), ("TAKE", "3"), ("ROLL", "A007"),
     ("DIRECTOR", "ADA LOVELACE"), ("CAMERA", "ALAN TURING"), ("DATE", "2026-12-03"),
@@ -229,7 +229,7 @@ def slate_card(layout: str, size: tuple[int, int] = SLATE_SIZE) -> np.ndarray:
 
 
 def slate_clip(path: Path, layout: str = "list", crf: int = 20) -> Path:
-    """5 s at 25 fps, 640x360: a second of SMPTE bars, two seconds of a slate, two of the bunny."""
+    """4 s at 25 fps, 640x360: a second of SMPTE bars, two seconds of a slate, one of the bunny."""
     bars = smpte_bars(*SLATE_SIZE)
     frames = [bars] * SLATE_FRAMES[0] + [slate_card(layout)] * (SLATE_FRAMES[1] - SLATE_FRAMES[0])
-    return encode(frames + list(source_frames(BUNNY, SLATE_SIZE, count=2 * RATE)), path, RATE, crf=crf)
+    return encode(frames + list(source_frames(BUNNY, SLATE_SIZE, count=RATE)), path, RATE, crf=crf)
