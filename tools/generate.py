@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ NOT_YET = "not yet: answers InvalidParameterException"
 SAMPLE_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 SAMPLE_STAGE = "v1"
 
-HANDLER = '''"""{name}: {summary}"""
+HANDLER = '''"""{docstring}"""
 
 {imports}
 
@@ -46,8 +47,11 @@ def handler(request: dict, context: object) -> dict:
 def handler_source(function: Function) -> str:
     module, _, attribute = function.entry.partition(":")
     summary = function.summary[0].lower() + function.summary[1:]
+    # ruff's 120 columns: a long summary becomes a docstring of wrapped lines.
+    lines = textwrap.wrap(f"{function.name}: {summary}", width=114)
+    docstring = lines[0] if len(lines) == 1 else "\n".join(lines) + "\n"
     imports = sorted([f"from {module} import {attribute}", "from recognito.protocol import rekognition_operation"])
-    return HANDLER.format(name=function.name, summary=summary, imports="\n".join(imports), attribute=attribute)
+    return HANDLER.format(name=function.name, docstring=docstring, imports="\n".join(imports), attribute=attribute)
 
 
 def template_functions(reg: Registry) -> str:

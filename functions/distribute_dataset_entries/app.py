@@ -1,4 +1,6 @@
-"""DistributeDatasetEntries: moves 20% of a training dataset's images, of every label, to the project's empty test dataset."""
+"""DistributeDatasetEntries: moves 20% of a training dataset's images, of every label, to the project's empty test
+dataset.
+"""
 
 from recognito.custom_labels.datasets import distribute_dataset_entries
 from recognito.protocol import rekognition_operation
