@@ -8,7 +8,8 @@ Models (all run batched over the faces of one image; each only when an attribute
 - ``iris`` (MediaPipe Iris, Apache-2.0): 71 eyelid/brow points and 5 iris points from a 64x64
   crop of each eye (2.3x the eye's corner-to-corner width, the image-right eye mirrored, as
   MediaPipe does). Pupils, eye openness (its eyelids are finer than the mesh's) and gaze.
-- ``emotion`` (oarriaga/face_classification, MIT, FER2013): 7 expressions from a 64x64 grey crop.
+- ``emotion`` (oarriaga/face_classification, MIT, FER2013): 7 expressions from a 64x64 grey crop
+  of the detector's box.
 - ``age-gender`` (face-api.js AgeGenderNet, MIT): age in years and P(male) from a 112x112 crop of
   the detector's box.
 
@@ -36,6 +37,7 @@ MESH_CROP = 1.4  # crop side / the detector box's longer side
 IRIS_SIZE = 64
 IRIS_CROP = 2.3  # crop side / eye corner-to-corner width (MediaPipe's)
 EMOTION_SIZE = 64
+EMOTION_CROP = 1.0  # crop side / the detector box's longer side
 AGE_SIZE = 112
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -137,17 +139,19 @@ def run_iris(image: Image.Image, mesh: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return points[:, :, :IRIS_CENTER], points[:, :, IRIS_CENTER:]
 
 
-def _face_frames(mesh: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Square crops around each mesh's extent: centres, sides and the eye line's angles."""
-    lo, hi = mesh[:, :, :2].min(axis=1), mesh[:, :, :2].max(axis=1)
-    corners = mesh[:, EYE_CORNERS, :2]
-    delta = corners[:, 1].mean(axis=1) - corners[:, 0].mean(axis=1)
-    return (lo + hi) / 2, (hi - lo).max(axis=1) * margin, np.arctan2(delta[:, 1], delta[:, 0])
+def run_emotion(image: Image.Image, boxes: np.ndarray, eyes: np.ndarray) -> np.ndarray:
+    """(n, 7) expression probabilities (EMOTIONS order) from a grey square of each detector box
+    (``EMOTION_CROP`` times its longer side), levelled by the detector's eyes (n, 2, 2).
 
-
-def run_emotion(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
-    """(n, 7) expression probabilities (EMOTIONS order) from the level, mesh-framed face."""
-    centers, sides, angles = _face_frames(mesh, 1.1)
+    FER2013's faces are face-detector crops, and the detector's box holds on small faces where
+    the mesh drifts: on the faces of bench/data/face_attributes_by_eye.csv shrunk to 24 / 32 px
+    high, smiles read right 0.71 / 0.86 of the time from the box against 0.65 / 0.82 from the
+    mesh's frame (full size: 0.915 against 0.908)."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * EMOTION_CROP
+    delta = eyes[:, 1] - eyes[:, 0]
+    angles = np.arctan2(delta[:, 1], delta[:, 0])
     crops, _, _ = _affine_crops(image.convert("L"), centers, sides, angles, EMOTION_SIZE)
     x = (crops.astype(np.float32) / 255.0 - 0.5) * 2.0
     (probs,) = get_session("emotion").run(["emotion"], {"input": x})
@@ -388,7 +392,7 @@ def analyze(rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[s
     if "iris" in needs:
         result.eye_contours, result.irises = run_iris(image, result.mesh)
     if "emotion" in needs:
-        result.emotions = run_emotion(image, result.mesh)
+        result.emotions = run_emotion(image, boxes, np.asarray(points, dtype=np.float64)[:, :2])
     if "age_gender" in needs:
         result.ages, result.male = run_age_gender(image, boxes)
     if "traits" in needs:
