@@ -6,12 +6,13 @@ Accuracy: every face of bench/data/face_attributes_by_eye.csv (175 faces labelle
 from contact sheets that ``bench/_attribute_faces.py --sheets`` makes: 147 of the 147 photos of
 ``../shared/datasets/faces`` and 28 of the package photos of tests/face_datasets.py) through
 DetectFaces' own code (``face_details(..., ["ALL"])`` on the detection that overlaps the labelled
-box). Per attribute: accuracy, right/labelled (faces we could not call are left out), the positives (true, or Male)
-found, and the package photos alone (held out of every fit; the shared set is what
+box). Per attribute: accuracy, right/labelled (faces we could not call are left out), the
+positives (true, or Male) found, and the package photos alone (held out of every fit; the shared set is what
 bench/face_attribute_heads.py fits eyeglasses and MouthOpen on, so its share is in-sample for
 those two). Child / senior: the AgeRange midpoint under CHILD_UNDER / from SENIOR_FROM years. An
-attribute under WEAK is flagged, and so is one
-that finds fewer than WEAK of its positives. ``VERBOSE=1`` lists the wrong faces.
+attribute under WEAK is flagged, and so is one that finds fewer than WEAK of its positives.
+Then smiles on the same faces shrunk to 24, 32 and 48
+px. ``VERBOSE=1`` lists the wrong faces.
 
 Latency: face_details on already-detected faces (detection and decoding are DEFAULT's too), the
 median of repeated runs per photograph, divided by its number of faces; one thread by default,
@@ -135,9 +136,40 @@ def accuracy() -> None:
             print(f"    {wrong}")
 
 
+def smiles_by_size(heights: tuple[int, ...] = (24, 32, 48)) -> None:
+    """Smile accuracy on the labelled faces with each photo shrunk so that the face is ``heights``
+    px high (the detection scaled with it), as faces in a crowd or a park are."""
+    from _attribute_faces import faces
+    from PIL import Image
+    from recognito.faces.details import face_details
+    from recognito_inference.face_detector import FaceDetection
+
+    labelled = [f for f in faces() if f.detection is not None and f.labels["smiling"]]
+    for height in heights:
+        right = found = 0
+        for face in labelled:
+            scale = height / float(face.detection.box[3] - face.detection.box[1])
+            pil = Image.fromarray(face.image.rgb)
+            size = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
+            # On a grey canvas of at least 160 px a side: the service rejects smaller images.
+            canvas = Image.new("RGB", (max(size[0], 160), max(size[1], 160)), (128, 128, 128))
+            canvas.paste(pil.resize(size, Image.BILINEAR), (0, 0))
+            small = np.asarray(canvas)
+            box, points = face.detection.box * scale, face.detection.landmarks * scale
+            detection = FaceDetection(box, face.detection.score, points)
+            (detail,) = face_details(_decoded(small), [detection], ["SMILE"])
+            truth = face.labels["smiling"] == "true"
+            right += detail["Smile"]["Value"] is truth
+            found += truth and detail["Smile"]["Value"]
+        smiling = sum(f.labels["smiling"] == "true" for f in labelled)
+        print(f"smiling, faces {height} px high: {right / len(labelled):.3f} ({right}/{len(labelled)}), "
+              f"smiles found {found}/{smiling}")  # fmt: skip
+
+
 if __name__ == "__main__":
     if "--latency" in sys.argv:
         print("latency (face_details on detected faces):")
         latency()
     print("accuracy:")
     accuracy()
+    smiles_by_size()
