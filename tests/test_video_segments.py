@@ -126,3 +126,14 @@ def test_slates_need_a_long_still_run_of_several_lines_early_in_the_video():
     half = samples[:2] + one_line[2:]
     assert segments.slates([[26, 74]], half, 25.0, 80.0) == []  # 50 < 80
     assert segments.slates([[26, 74]], half, 25.0, 50.0)[0]["TechnicalCueSegment"]["Confidence"] == 50.0
+
+
+@pytest.mark.parametrize("layout", ["list", "table", "clapper"])
+def test_a_slate_card_has_a_flat_backdrop_and_photographs_do_not(layout):
+    from video_clips import slate_card
+
+    grey, _ = thumbnails(slate_card(layout))
+    assert segments.backdrop_share(grey) >= segments.SLATE_MIN_BACKDROP
+    for name in ("astronaut", "coffee", "chelsea", "rocket"):
+        photo, _ = thumbnails(rgb(name))
+        assert segments.backdrop_share(photo) < segments.SLATE_MIN_BACKDROP, name

@@ -162,7 +162,13 @@ def _scan(
             layout = segments.bars_layout(thumb)  # most frames stop here: colours only for candidates
             bars = segments.color_bars_match(frame.rgb_thumbnail(segments.BLOCK), layout) if layout else 0.0
             still = scan.add(frame.number, thumb, previous, black, bars)
-            slate = cues and still and not black and frame.number < slate_frames  # a still card: a slate?
+            slate = (  # a still card, early on: a slate?
+                cues
+                and still
+                and not black
+                and frame.number < slate_frames
+                and segments.backdrop_share(thumb) >= segments.SLATE_MIN_BACKDROP
+            )
             if (candidate or slate) and frame.number in wanted:
                 jpeg = io.BytesIO()
                 frame.sample_image(DEFAULT_SAMPLE_MAX_SIDE).save(jpeg, "JPEG", quality=JPEG_QUALITY)

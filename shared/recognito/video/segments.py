@@ -33,7 +33,8 @@ does not. Credits that do not scroll (cards, text over the picture) are not foun
 
 Slates: a still card of text. Frames within ``STILL_DISTANCE`` of the frame before (thumbnail
 distance, as for cuts) form still runs; in the video's first ``SLATE_WINDOW_SECONDS`` (where
-slates lead a programme, with the colour bars) the still frames are sampled
+slates lead a programme, with the colour bars) the still frames on a flat backdrop (at least
+``SLATE_MIN_BACKDROP`` of the thumbnail's blocks within a few grey levels of one) are sampled
 ``CREDITS_SAMPLES_PER_SECOND`` for DetectText's line detector, like the credits' candidates. A
 still run of ``SLATE_MIN_SECONDS`` or more whose samples show ``SLATE_MIN_LINES`` lines of text
 or more (on at least half of them) is a Slate; its confidence is the share of its samples that do.
@@ -83,6 +84,8 @@ STILL_DISTANCE = 0.003  # a card under H.264 at CRF 35 moves 0.002 (bench/video_
 SLATE_WINDOW_SECONDS = 120.0
 SLATE_MIN_SECONDS = 1.0
 SLATE_MIN_LINES = 3
+SLATE_BACKDROP_LEVELS = 8  # grey levels either side of the backdrop's
+SLATE_MIN_BACKDROP = 0.5  # drawn slates 0.67-0.93, still photographs read as 3+ lines 0.15-0.30
 CONTENT_MIN_SECONDS = 1.0
 TECHNICAL_CUE_MODEL_VERSION = "2.0"
 
@@ -404,6 +407,15 @@ def _shows_text(samples: list[dict[str, Any]], first: int, end: int, rate: float
     """At least half the sampled frames in ``first`` .. ``end - 1`` hold two lines of text or more."""
     inside = [s for s in samples if first * 1000 / rate <= s["Timestamp"] < end * 1000 / rate]
     return bool(inside) and sum(len(s["Lines"]) >= 2 for s in inside) * 2 >= len(inside)
+
+
+def backdrop_share(thumb: np.ndarray) -> float:
+    """0..1: the share of the grey thumbnail's blocks within ``SLATE_BACKDROP_LEVELS`` of its
+    commonest level (the centre of the busiest window of that width): a card's flat backdrop,
+    which a photograph of a scene seldom has."""
+    histogram = np.bincount(thumb.ravel(), minlength=256)
+    window = np.convolve(histogram, np.ones(2 * SLATE_BACKDROP_LEVELS + 1, dtype=np.int64), mode="same")
+    return float(window.max() / thumb.size)
 
 
 def slates(
