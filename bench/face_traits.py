@@ -9,7 +9,9 @@ first 100 images are faces of different people, 25x25 grey) which we labelled by
 below; faces we could not call at that resolution are left out). The script prints, per
 attribute, the AUC of each feature, the leave-one-out accuracy of the regression next to the base
 rate (always answering the majority class), and the fitted coefficients that
-``face_attributes.TRAIT_MODELS`` holds. The LFW faces are tiny, so the regressions are weak: the
+``face_attributes.TRAIT_MODELS`` holds for mustache and beard (its eyeglasses regression is
+bench/face_attribute_heads.py's, fitted on larger faces labelled by eye). The LFW faces are tiny,
+so the regressions are weak: the
 numbers say how weak, and the FaceDetail's Confidence is the regression's probability.
 """
 
