@@ -1,6 +1,7 @@
-"""Technical cues beyond black frames: how well the ColorBars detector does, and what it costs.
+"""Technical cues beyond black frames: how well ColorBars, credits and Slate do, and what they cost.
 
     .venv/bin/python bench/video_cues.py
+    .venv/bin/python bench/video_cues.py slates   # the Slate and Content tables alone
 
 Positives: colour bar cards drawn to their standards (tests/video_clips.py: SMPTE ECR 1-1978,
 EBU 100/0/75/0, SMPTE RP 219 HD) at SD, 720p and 1080p, one second inside the bunny, H.264 at
