@@ -31,6 +31,10 @@ def _image_operations() -> list[str]:
     return found
 
 
+# Required strings whose pattern "sweep" does not match: a well-formed name of nothing that exists.
+WELL_FORMED = {"ProjectVersionArn": "arn:aws:rekognition:us-east-1:123456789012:project/sweep/version/sweep/1"}
+
+
 def _request(operation: str, image: dict) -> dict:
     shape = operation_model(operation).input_shape
     request = {}
@@ -38,7 +42,7 @@ def _request(operation: str, image: dict) -> dict:
         if member.name == "Image":
             request[name] = image
         elif name in shape.required_members and member.type_name == "string":
-            request[name] = "sweep"
+            request[name] = WELL_FORMED.get(name, "sweep")
     return request
 
 

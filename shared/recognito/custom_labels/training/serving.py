@@ -39,13 +39,14 @@ def _model(uri: str) -> Model:
 def detect_custom_labels(request: dict[str, Any]) -> dict[str, Any]:
     """The DetectCustomLabels response: labels at or above ``MinConfidence`` (by default each label's
     assumed threshold), best first, at most ``MaxResults``; a detector's labels carry boxes."""
+    # The image is checked first: a bad image is the caller's error whatever the version's state.
+    image = load_image(request["Image"], limits_for("DetectCustomLabels"))
     record = versions.get(request["ProjectVersionArn"])
     if record.status != "RUNNING" or not record.model_artifact:
         raise ResourceNotReadyException(
             f"ProjectVersion {request['ProjectVersionArn']} is not ready: its status is {record.status}"
         )
     model = _model(record.model_artifact)
-    image = load_image(request["Image"], limits_for("DetectCustomLabels"))
     found = model.predict(backbone.embed([image.rgb], maps=model.kind == DETECTION))[0]
     min_confidence = request.get("MinConfidence")
     labels = []
