@@ -44,7 +44,22 @@ OPERATIONS = {
     "put_project_policy",
     "list_project_policies",
     "delete_project_policy",
+    "detect_custom_labels",
 }
+
+
+def _model_bytes(name: str) -> bytes:
+    """A classifier trained on scikit-image photographs for DetectCustomLabels' sample; else placeholder bytes."""
+    if name != "detect_custom_labels":
+        return b"weights"
+    from custom_labels_images import classification_set
+    from recognito.custom_labels.training import backbone, model
+
+    train = classification_set(4, "train", seed=0)
+    examples = [model.Example(frozenset([label])) for _, label in train]
+    embedded = backbone.embed([rgb for rgb, _ in train])
+    trained = model.train("classification", embedded, examples, ("cat", "coffee", "rocket"))
+    return trained.to_bytes()
 
 
 def _at(monkeypatch: pytest.MonkeyPatch, ms: int) -> None:
@@ -83,8 +98,8 @@ def prepare(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
             roleArn="arn:aws:iam::123456789012:role/sfn",
         )
         return
-    # A trained version, as the training flow leaves one.
-    s3.put_object(Bucket="my-models", Key="cards/cards.1/model.npz", Body=b"weights")
+    # A trained version, as the training flow leaves one; DetectCustomLabels' runs a real model.
+    s3.put_object(Bucket="my-models", Key="cards/cards.1/model.npz", Body=_model_bytes(name))
     version = projects.child_arn("cards", "version", "cards.1", VERSION_MS)
     ProjectVersionRecord(
         "cards",
@@ -92,7 +107,7 @@ def prepare(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         arn=version,
         created=datetime.fromtimestamp(VERSION_MS / 1000, UTC),
         project_arn=project,
-        status="STOPPED" if name != "stop_project_version" else "RUNNING",
+        status="RUNNING" if name in ("stop_project_version", "detect_custom_labels") else "STOPPED",
         feature=projects.CUSTOM_LABELS,
         output_config={"S3Bucket": "my-models", "S3KeyPrefix": "cards/"},
         train_dataset_arn=projects.child_arn("cards", "dataset", "train", TRAIN_MS),

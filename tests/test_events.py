@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 
+import boto3
 import custom_labels_samples
 import numpy as np
 import pytest
@@ -60,6 +62,15 @@ def test_sample_event(path, monkeypatch):
         custom_labels_samples.prepare(name, monkeypatch)
     if name in stream_processor_samples.OPERATIONS:
         stream_processor_samples.prepare(name)
+    if name in ("create_face_liveness_session", "get_face_liveness_session_results"):
+        boto3.client("s3").create_bucket(Bucket="my-liveness")
+    if name == "get_face_liveness_session_results":
+        # The sample names a session; here one is created under that id.
+        from recognito.liveness import sessions
+
+        with monkeypatch.context() as patch:
+            patch.setattr(sessions.uuid, "uuid4", lambda: uuid.UUID(json.loads(event["body"])["SessionId"]))
+            sessions.create_face_liveness_session({})
     if name == "get_celebrity_info":
         # The sample names a celebrity of the gallery; here one is added under that Id.
         CelebrityRecord("3Ir0du6", name="Eileen Collins", created=datetime.now(UTC)).save()
