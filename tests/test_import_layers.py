@@ -200,3 +200,21 @@ def test_lower_layers_do_not_import_higher_ones(importer: str, imported: str) ->
         if _within(target, imported)
     )
     assert not wrong, wrong
+
+
+def test_the_shared_layer_keeps_botocore_data_for_every_client_the_code_makes():
+    """shared/Makefile deletes botocore's data of services not in shared/botocore-services.txt: a
+    client for any other service would fail deployed (UnknownServiceError) while passing here."""
+    import re
+
+    kept = {
+        line.strip()
+        for line in (REPO / "shared" / "botocore-services.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    made = set()
+    for root in ("shared", "functions", "layers/inference/recognito_inference"):
+        for path in (REPO / root).rglob("*.py"):
+            made |= set(re.findall(r"""client\(\s*["']([a-z0-9-]+)["']""", path.read_text()))
+    assert {"s3", "dynamodb", "stepfunctions"} <= made
+    assert made <= kept, f"botocore data deleted for services the code calls: {sorted(made - kept)}"
