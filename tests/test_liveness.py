@@ -19,6 +19,7 @@ from liveness_client import presigned_url, signed
 from recognito.errors import AccessDeniedException, SessionNotFoundException, ValidationException
 from recognito.liveness import challenge as challenges
 from recognito.liveness import eventstream, presign, sessions, stream
+from recognito.settings import env_name, settings
 
 LIGHT_VERSIONS = "FaceMovementAndLightChallenge_2.0.0,FaceMovementChallenge_1.0.0"
 
@@ -254,7 +255,8 @@ def test_the_websocket_api_routes_greet_keep_and_fail(aws, monkeypatch):
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
     from recognito.liveness import apigateway
 
-    monkeypatch.setenv(apigateway.BUCKET_ENV, "liveness-video")
+    monkeypatch.setenv(env_name("liveness_bucket"), "liveness-video")
+    settings.cache_clear()
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="liveness-video")
     session_id = _create()
     context = {"connectionId": "c1", "domainName": "abc.execute-api.us-east-1.amazonaws.com", "stage": "v1"}

@@ -65,6 +65,10 @@ class Settings:
     # Custom labels: the training state machine CreateProjectVersion starts; unset,
     # ``<table_prefix>-custom-labels-training`` in this account.
     custom_labels_state_machine: str | None = _env("RECOGNITO_CUSTOM_LABELS_STATE_MACHINE")
+    # Face Liveness behind API Gateway's WebSocket API (recognito.liveness.apigateway): the bucket a
+    # connection's video chunks collect in, and the function that decides a session.
+    liveness_bucket: str | None = _env("RECOGNITO_LIVENESS_BUCKET")
+    liveness_decision_function: str | None = _env("RECOGNITO_LIVENESS_DECISION")
     partition: str = "aws"
 
     def arn(self, resource: str) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import time
 import uuid
 from functools import cache
@@ -32,9 +31,7 @@ from typing import Any
 from recognito.errors import RekognitionError
 from recognito.liveness import challenge as challenges
 from recognito.liveness import presign, sessions, stream
-
-BUCKET_ENV = "RECOGNITO_LIVENESS_BUCKET"
-DECISION_ENV = "RECOGNITO_LIVENESS_DECISION"
+from recognito.settings import settings
 
 
 @cache
@@ -45,7 +42,7 @@ def _s3() -> Any:
 
 
 def _bucket() -> str:
-    return os.environ[BUCKET_ENV]
+    return str(settings().liveness_bucket)
 
 
 class S3Recording:
@@ -144,7 +141,8 @@ def _conclude(session_id: str, opened: stream.Opened, recording: S3Recording) ->
     frames_key = f"sessions/{session_id}/frames.npz"
     _s3().put_object(Bucket=_bucket(), Key=frames_key, Body=pack(decode(recording.video())))
     payload = {"Step": "decide", "SessionId": session_id, "Frames": frames_key, "Events": recording.events()}
-    reply = boto3.client("lambda").invoke(FunctionName=os.environ[DECISION_ENV], Payload=json.dumps(payload).encode())
+    decision = settings().liveness_decision_function
+    reply = boto3.client("lambda").invoke(FunctionName=decision, Payload=json.dumps(payload).encode())
     if reply.get("FunctionError"):
         raise RuntimeError(f"LivenessDecision failed: {reply['Payload'].read()[:500]!r}")
 
