@@ -44,8 +44,11 @@ lint: $(BIN)/.installed
 	$(BIN)/cfn-lint template.yaml
 
 ## test: everything, from a fresh clone
+# In-process tests on every core, then the ones that start `recognito serve` or `sam build` one at a
+# time (they take ports and .aws-sam/); exit 5 is "nothing of this kind selected" (PYTEST_ARGS).
 test: setup lint $(SAM_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not e2e and not package" --durations=15 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m "e2e or package" --durations=10 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 ## unit: the fast tests only (no models, no subprocess endpoint, no sam build), on every core
 unit: $(BIN)/.installed
