@@ -11,17 +11,14 @@ from typing import Any
 from recognito.collections.service import get_collection
 from recognito.errors import InvalidParameterException, ResourceNotFoundException, ServiceQuotaExceededException
 from recognito.storage import CollectionRecord
-from recognito.storage.tables import CustomLabelsRecord, StreamProcessorRecord
+from recognito.storage.tables import CustomLabelsRecord, StreamProcessorRecord, get_or_raise
 
 MAX_TAGS = 50
 
 
 def _stream_processor(name: str) -> StreamProcessorRecord:
     # Read from storage here: recognito.streams sits above collections (it searches them).
-    try:
-        return StreamProcessorRecord.get(name, consistent_read=True)
-    except StreamProcessorRecord.DoesNotExist:
-        raise ResourceNotFoundException(f"Stream processor {name} not found") from None
+    return get_or_raise(StreamProcessorRecord, name, ResourceNotFoundException(f"Stream processor {name} not found"))
 
 
 _LOADERS = {"collection": get_collection, "streamprocessor": _stream_processor}

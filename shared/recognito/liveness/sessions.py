@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from recognito.errors import AccessDeniedException, InvalidParameterException, SessionNotFoundException
 from recognito.idempotency import by_client_request_token
-from recognito.storage.tables import LivenessSessionRecord
+from recognito.storage.tables import LivenessSessionRecord, get_or_raise
 
 SESSION_LIFETIME = timedelta(minutes=3)
 RECORD_RETENTION = timedelta(days=1)  # after expiry, until DynamoDB's TTL removes the item
@@ -98,10 +98,8 @@ class SessionSettings:
 
 
 def load(session_id: str) -> LivenessSessionRecord:
-    try:
-        return LivenessSessionRecord.get(session_id, consistent_read=True)
-    except DoesNotExist:
-        raise SessionNotFoundException(f"Session {session_id} was not found.") from None
+    missing = SessionNotFoundException(f"Session {session_id} was not found.")
+    return get_or_raise(LivenessSessionRecord, session_id, missing)
 
 
 def current_status(record: LivenessSessionRecord) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -334,6 +336,17 @@ ALL_TABLES: tuple[type[Model], ...] = (
     CustomLabelsRecord,
     DatasetEntryRecord,
 )
+
+
+_Record = TypeVar("_Record", bound=Model)
+
+
+def get_or_raise(model: type[_Record], key: str, error: Exception) -> _Record:
+    """The item under hash ``key`` (read consistently), or ``error`` raised when there is none."""
+    try:
+        return model.get(key, consistent_read=True)
+    except model.DoesNotExist:
+        raise error from None
 
 
 def ensure_tables() -> None:

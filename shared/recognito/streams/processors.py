@@ -30,7 +30,7 @@ from recognito.errors import (
 )
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
-from recognito.storage.tables import StreamProcessorRecord
+from recognito.storage.tables import StreamProcessorRecord, get_or_raise
 
 STOPPED, STARTING, RUNNING, FAILED, STOPPING, UPDATING = (
     "STOPPED",
@@ -71,10 +71,7 @@ def processor_arn(name: str) -> str:
 
 
 def load(name: str) -> StreamProcessorRecord:
-    try:
-        return StreamProcessorRecord.get(name, consistent_read=True)
-    except StreamProcessorRecord.DoesNotExist:
-        raise ResourceNotFoundException(f"Stream processor {name} not found") from None
+    return get_or_raise(StreamProcessorRecord, name, ResourceNotFoundException(f"Stream processor {name} not found"))
 
 
 def config(record: StreamProcessorRecord) -> dict[str, Any]:

@@ -6,10 +6,9 @@ stream (StreamRead), the face models (StreamFaceSearch) or the label models (Str
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from recognito.errors import InvalidParameterException
+from recognito.steps import run_step
 
 STEPS = {
     "begin": "recognito.streams.session:begin",
@@ -23,8 +22,4 @@ STEPS = {
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    target = STEPS.get(event.get("Step", ""))
-    if target is None:
-        raise InvalidParameterException(f"unknown stream processor step {event.get('Step')!r}")
-    module, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module), attribute)(event)
+    return run_step(STEPS, event, "stream processor")

@@ -28,7 +28,7 @@ from recognito.errors import (
 from recognito.idempotency import by_client_request_token
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
-from recognito.storage.tables import VideoJobRecord
+from recognito.storage.tables import VideoJobRecord, get_or_raise
 
 MAX_RESULTS = 1000
 RUNNING = "1"
@@ -136,10 +136,7 @@ def _check_video(video: dict[str, Any]) -> None:
 
 
 def load(job_id: str) -> VideoJobRecord:
-    try:
-        return VideoJobRecord.get(job_id, consistent_read=True)
-    except VideoJobRecord.DoesNotExist:
-        raise ResourceNotFoundException(f"Job {job_id} not found") from None
+    return get_or_raise(VideoJobRecord, job_id, ResourceNotFoundException(f"Job {job_id} not found"))
 
 
 def job_request(record: VideoJobRecord) -> dict[str, Any]:

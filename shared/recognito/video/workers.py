@@ -6,10 +6,9 @@ decoding, ONNX Runtime for the models, neither for the last steps).
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from recognito.errors import InvalidParameterException
+from recognito.steps import run_step
 
 STEPS = {
     "probe": "recognito.video.decoding:probe_video",
@@ -25,8 +24,4 @@ STEPS = {
 
 
 def run(event: dict[str, Any]) -> dict[str, Any]:
-    target = STEPS.get(event.get("Step", ""))
-    if target is None:
-        raise InvalidParameterException(f"unknown video worker step {event.get('Step')!r}")
-    module, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module), attribute)(event)
+    return run_step(STEPS, event, "video worker")
