@@ -352,17 +352,7 @@ def fail(event: dict[str, Any]) -> dict[str, Any]:
         message = cause["errorMessage"]
     else:
         message = f"Training failed: {cause.get('errorMessage') or error.get('Error') or 'an internal error'}"
-    versions.record_training_result(
-        event["ProjectVersionArn"],
-        status="TRAINING_FAILED",
-        message=message[:1000],
-        evaluation=None,
-        training_result=None,
-        testing_result=None,
-        manifest_summary=None,
-        billable_seconds=0,
-        model_artifact=None,
-    )
+    versions.fail_training(event["ProjectVersionArn"], message[:1000])
     return {}
 
 
