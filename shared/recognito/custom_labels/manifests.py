@@ -9,6 +9,10 @@ key ``X`` with its metadata under ``X-metadata`` whose ``type`` says the format:
 - ``groundtruth/object-detection``: ``X`` holds ``image_size`` and pixel ``annotations`` whose
   ``class_id`` names a label through ``X-metadata.class-map``.
 
+Custom Moderation (adapter) manifests label images instead with ``content-moderation-groundtruth``:
+``{"ModerationLabels": [{"Name": <a taxonomy label>}, ...]}``; an empty list is an image annotated
+as safe, which is labeled (a true negative, or the correction of a false positive), not unlabeled.
+
 A line with no label attribute is an unlabeled image (a dataset may hold those). A line that breaks the
 format is never dropped: it becomes an entry whose ``errors`` say why, each as AWS's non-terminal
 JSON line validation codes ("ERROR_MISSING_SOURCE_REF: ...").
@@ -25,6 +29,7 @@ CLASSIFICATION = "groundtruth/image-classification"
 MULTILABEL = "groundtruth/image-classification-multilabel"
 DETECTION = "groundtruth/object-detection"
 SUPPORTED_TYPES = (CLASSIFICATION, MULTILABEL, DETECTION)
+MODERATION = "content-moderation-groundtruth"  # an attribute without "-metadata": adapters' manifests
 
 # Custom Labels' quotas: a label name is 1..256 characters; at most 50 boxes an image.
 MAX_LABEL_LENGTH = 256
@@ -49,10 +54,11 @@ class ManifestEntry:
     boxes: tuple[LabeledBox, ...]  # empty for image-level lines
     errors: tuple[str, ...]  # why the line is an error entry (empty when valid)
     line: str  # the JSON line as stored (ListDatasetEntries returns it)
+    moderation: bool = False  # annotated with content-moderation-groundtruth (no labels: safe)
 
     @property
     def labeled(self) -> bool:
-        return bool(self.labels)
+        return bool(self.labels) or self.moderation
 
     @property
     def has_errors(self) -> bool:
@@ -158,6 +164,15 @@ def _detection(value: Any, metadata: dict[str, Any]) -> list[LabeledBox]:
     return boxes
 
 
+def _moderation_labels(value: Any) -> list[str]:
+    labels = value.get("ModerationLabels") if isinstance(value, dict) else None
+    if not isinstance(labels, list) or not all(isinstance(label, dict) for label in labels):
+        raise _LineError(
+            _error("ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT", f"{MODERATION} has no ModerationLabels list of objects")
+        )
+    return [_label_name(label.get("Name")) for label in labels]
+
+
 def _attributes(document: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """``(name, value, metadata)`` of every label attribute: a key with its ``-metadata`` twin."""
     return [
@@ -186,6 +201,12 @@ def parse_line(line: str) -> ManifestEntry:
         source_ref = source_ref if isinstance(source_ref, str) else ""
     labels: list[str] = []
     boxes: list[LabeledBox] = []
+    moderation = MODERATION in document
+    if moderation:
+        try:
+            labels.extend(_moderation_labels(document[MODERATION]))
+        except _LineError as failure:
+            errors.append(str(failure))
     for name, value, metadata in _attributes(document):
         try:
             if not isinstance(metadata, dict):
@@ -205,7 +226,7 @@ def parse_line(line: str) -> ManifestEntry:
                 raise _LineError(_error("ERROR_UNSUPPORTED_USE_CASE_TYPE", f"{name} has type {kind!r}"))
         except _LineError as failure:
             errors.append(str(failure))
-    return ManifestEntry(source_ref, tuple(dict.fromkeys(labels)), tuple(boxes), tuple(errors), stored)
+    return ManifestEntry(source_ref, tuple(dict.fromkeys(labels)), tuple(boxes), tuple(errors), stored, moderation)
 
 
 def parse_manifest(text: str) -> list[ManifestEntry]:
