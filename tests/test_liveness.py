@@ -98,6 +98,28 @@ def test_an_output_bucket_that_cannot_be_reached_is_access_denied(aws):
     assert (status, body["__type"]) == (400, "AccessDeniedException")
 
 
+def test_images_in_the_output_bucket_are_encrypted_with_the_sessions_kms_key(aws):
+    import io
+
+    import boto3
+    from PIL import Image
+    from skimage import data
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="liveness-output")
+    key_id = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
+    output = {"OutputConfig": {"S3Bucket": "liveness-output", "S3KeyPrefix": "audits/"}}
+    jpeg = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(jpeg, format="JPEG")
+    box = {"Width": 0.2, "Height": 0.3, "Left": 0.4, "Top": 0.1}
+    for kms in (key_id, None):
+        session_id = _create(output, **({"KmsKeyId": kms} if kms else {}))
+        image = sessions.store_image(sessions.settings_of(sessions.load(session_id)), "reference", jpeg.getvalue(), box)
+        assert image["S3Object"]["Name"] == f"audits/{session_id}/reference.jpg"
+        head = s3.head_object(Bucket="liveness-output", Key=image["S3Object"]["Name"])
+        assert head.get("SSEKMSKeyId") == kms and (head.get("ServerSideEncryption") == "aws:kms") == bool(kms)
+
+
 def test_unknown_and_malformed_session_ids(aws):
     status, body = call("GetFaceLivenessSessionResults", {"SessionId": "3f9b8c2e-1d4a-4b6f-9e7c-2a5d8f0b1c3e"})
     assert (status, body["__type"]) == (400, "SessionNotFoundException")

@@ -23,3 +23,9 @@ def client(service: str) -> Any:
     """A boto3 client for ``service`` under the current endpoint and region settings."""
     names = ("AWS_ENDPOINT_URL", f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_REGION", "AWS_DEFAULT_REGION")
     return _client(service, *(os.environ.get(name) for name in names))
+
+
+def sse_kms(key_id: str | None) -> dict[str, str]:
+    """``put_object``'s parameters that encrypt an output under the caller's KMS key (none without
+    one): what Rekognition does with a ``KmsKeyId`` for the objects it writes to the caller's bucket."""
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_id} if key_id else {}

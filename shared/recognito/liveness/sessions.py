@@ -25,6 +25,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from recognito.aws import client, sse_kms
 from recognito.errors import AccessDeniedException, InvalidParameterException, SessionNotFoundException
 from recognito.idempotency import by_client_request_token
 from recognito.storage.tables import LivenessSessionRecord, get_or_raise
@@ -95,6 +96,7 @@ class SessionSettings:
     bucket: str | None
     key_prefix: str
     challenges: tuple[tuple[str, str], ...]  # (type, version) the caller accepts, preferred first
+    kms_key_id: str | None = None  # encrypts the images written to the bucket (SSE-KMS)
 
 
 def load(session_id: str) -> LivenessSessionRecord:
@@ -119,6 +121,7 @@ def settings_of(record: LivenessSessionRecord) -> SessionSettings:
         bucket=output.get("S3Bucket"),
         key_prefix=output.get("S3KeyPrefix", ""),
         challenges=tuple((p["Type"], SUPPORTED_CHALLENGES[p["Type"]]) for p in preferences),
+        kms_key_id=record.kms_key_id,
     )
 
 
@@ -160,13 +163,20 @@ def fail(session_id: str) -> None:
 
 
 def store_image(settings: SessionSettings, name: str, jpeg: bytes, box: dict[str, float]) -> dict[str, Any]:
-    """An ``AuditImage``: the JPEG in the caller's bucket when configured, else its bytes (base64)."""
+    """An ``AuditImage``: the JPEG in the caller's bucket when configured (SSE-KMS under the
+    session's ``KmsKeyId`` when it has one), else its bytes (base64)."""
     if settings.bucket is None:
         return {"Bytes": base64.b64encode(jpeg).decode("ascii"), "BoundingBox": box}
-    import boto3
+    from botocore.exceptions import ClientError
 
     key = f"{settings.key_prefix}{settings.session_id}/{name}.jpg"
-    written = boto3.client("s3").put_object(Bucket=settings.bucket, Key=key, Body=jpeg, ContentType="image/jpeg")
+    try:
+        written = client("s3").put_object(
+            Bucket=settings.bucket, Key=key, Body=jpeg, ContentType="image/jpeg", **sse_kms(settings.kms_key_id)
+        )
+    except ClientError as error:  # the bucket's policy or the key refuses: the caller's to fix
+        code = error.response["Error"]["Code"]
+        raise AccessDeniedException(f"Unable to write s3://{settings.bucket}/{key}: {code}.") from None
     s3_object = {"Bucket": settings.bucket, "Name": key}
     if written.get("VersionId"):
         s3_object["Version"] = written["VersionId"]

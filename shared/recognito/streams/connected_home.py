@@ -23,6 +23,7 @@ from typing import Any
 
 from PIL import Image
 
+from recognito.aws import sse_kms
 from recognito.storage.tables import StreamProcessorRecord
 from recognito.streams import batches, processors
 from recognito.streams.regions import in_regions
@@ -96,11 +97,7 @@ def _prefix(configuration: dict[str, Any], name: str, session_id: str) -> str:
 def _put(configuration: dict[str, Any], key: str, body: bytes, content_type: str) -> str:
     """An object in the processor's bucket, under its KMS key where it has one; its s3:// URI."""
     bucket = configuration["Output"]["S3Destination"]["Bucket"]
-    extra = (
-        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": configuration["KmsKeyId"]}
-        if configuration.get("KmsKeyId")
-        else {}
-    )
+    extra = sse_kms(configuration.get("KmsKeyId"))
     jobs.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra)
     return f"s3://{bucket}/{key}"
 

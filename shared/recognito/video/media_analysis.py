@@ -28,6 +28,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from recognito.aws import sse_kms
 from recognito.errors import (
     AccessDeniedException,
     InvalidPaginationTokenException,
@@ -276,11 +277,8 @@ def _put_output(request: dict[str, Any], key: str, body: bytes) -> dict[str, str
     from botocore.exceptions import ClientError
 
     bucket = request["OutputConfig"]["S3Bucket"]
-    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body}
-    if request.get("KmsKeyId"):
-        params |= {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": request["KmsKeyId"]}
     try:
-        response = jobs.client("s3").put_object(**params)
+        response = jobs.client("s3").put_object(Bucket=bucket, Key=key, Body=body, **sse_kms(request.get("KmsKeyId")))
     except ClientError as error:
         code = error.response["Error"]["Code"]
         if code.startswith("KMS") or "kms" in str(error).lower():
