@@ -11,6 +11,7 @@ import base64
 import json
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from botocore.eventstream import EventStreamBuffer
@@ -256,7 +257,7 @@ def test_presigned_urls_are_checked_once_keys_exist(monkeypatch):
     url = presigned_url("http://127.0.0.1:8765", _query("3f9b8c2e-1d4a-4b6f-9e7c-2a5d8f0b1c3e"), "AKIDGOOD", "secret")
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    assert presign.check(parts.path, query, parts.netloc) == "AKIDGOOD"
+    assert presign.check(parts.path, query, parts.netloc).access_key_id == "AKIDGOOD"
     tampered = [(k, "99999999-1d4a-4b6f-9e7c-2a5d8f0b1c3e" if k == "session-id" else v) for k, v in query]
     with pytest.raises(AccessDeniedException):
         presign.check(parts.path, tampered, parts.netloc)
@@ -269,6 +270,78 @@ def test_presigned_urls_are_checked_once_keys_exist(monkeypatch):
         presign.check(parts.path, parse_qsl(urlsplit(wrong_key).query), parts.netloc)
     with pytest.raises(AccessDeniedException):
         presign.check(parts.path, [(k, v) for k, v in query if k != "X-Amz-Signature"], parts.netloc)
+
+
+# ---- the messages' chunk signatures --------------------------------------------------------------
+# Signed by the AWS SDK for JavaScript's own signer (@smithy/signature-v4, as Amplify's client signs
+# them; bench/liveness_sign_vectors.mjs), not by this repository's code.
+SDK_SIGNED = json.loads((Path(__file__).parent / "liveness_signed_stream.json").read_text())
+SDK_SIGNED_AT = datetime(2026, 12, 3, 18, 30, 5, tzinfo=UTC)
+
+
+def _sdk_chain(monkeypatch) -> presign.Chain:
+    monkeypatch.setattr(presign.keys, "keys_configured", lambda: True)
+    monkeypatch.setattr(presign.keys, "secret_for", lambda key: {"AKIDEXAMPLELIVENESS": SDK_SIGNED["secret"]}[key])
+    query = [tuple(pair) for pair in SDK_SIGNED["query"]]
+    chain = presign.check(SDK_SIGNED["path"], query, SDK_SIGNED["host"], now=SDK_SIGNED_AT)
+    assert chain is not None and chain.access_key_id == "AKIDEXAMPLELIVENESS"
+    return chain
+
+
+def _sdk_messages() -> list[eventstream.Message]:
+    return [next(eventstream.decode(bytes.fromhex(data))) for data in SDK_SIGNED["messages"]]
+
+
+def test_the_sdks_message_signatures_chain_from_the_url(monkeypatch):
+    chain, messages = _sdk_chain(monkeypatch), _sdk_messages()
+    for message in messages:
+        chain.verify(message, now=SDK_SIGNED_AT)
+        assert chain.prior == message.headers[":chunk-signature"].hex()
+    assert eventstream.unwrap(messages[0]).event_type == "ClientSessionInformationEvent"
+    assert eventstream.unwrap(messages[-1]) is None  # the empty envelope that ends the stream
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["payload", "skipped", "replayed", "unsigned", "stale", "other secret"],
+)
+def test_a_message_whose_signature_does_not_follow_the_chain_is_refused(monkeypatch, attack):
+    chain = _sdk_chain(monkeypatch)
+    if attack == "other secret":  # the URL's key, another secret: as if the messages were forged
+        monkeypatch.setattr(presign.keys, "secret_for", lambda key: "not the signer's")
+    first, second, _ = _sdk_messages()
+    now = SDK_SIGNED_AT + timedelta(minutes=10) if attack == "stale" else SDK_SIGNED_AT
+    if attack in ("payload", "skipped", "replayed", "unsigned"):
+        chain.verify(first, now=now)
+    bad = {
+        "payload": eventstream.Message(second.headers, second.payload[:-20] + b"9" + second.payload[-19:]),
+        "skipped": second,  # signed on the first one's signature, which this chain has not seen
+        "replayed": first,
+        "unsigned": eventstream.unwrap(second),
+        "stale": first,
+        "other secret": first,
+    }[attack]
+    if attack == "skipped":
+        chain = _sdk_chain(monkeypatch)
+    with pytest.raises(AccessDeniedException):
+        chain.verify(bad, now=now)
+
+
+def test_the_stream_checks_each_message_once_keys_exist(monkeypatch):
+    monkeypatch.setattr(presign.keys, "secret_for", lambda key: {"AKIDGOOD": "secret"}[key])
+    prior = b"\x07" * 32
+    chain = presign.Chain("AKIDGOOD", "us-east-1", prior.hex())
+    recording = stream.MemoryRecording()
+    chunk = eventstream.event("VideoEvent", {"TimestampMillis": 1, "VideoChunk": base64.b64encode(b"abc").decode()})
+    first = signed(chunk, prior, secret="secret")
+    assert not stream.receive(first, recording, challenges.LIGHT, chain)
+    with pytest.raises(AccessDeniedException):  # the same message again: its signature is not the next one
+        stream.receive(first, recording, challenges.LIGHT, chain)
+    with pytest.raises(AccessDeniedException):  # an unsigned client, where keys are checked
+        stream.receive(chunk, recording, challenges.LIGHT, chain)
+    (envelope,) = eventstream.decode(first)
+    assert stream.receive(signed(b"", envelope.headers[":chunk-signature"], secret="secret"), recording, "x", chain)
+    assert recording.video() == b"abc"
 
 
 # ---- the deployed WebSocket API's routes (moto's S3 and API Gateway Management API) -------------

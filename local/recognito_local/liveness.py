@@ -44,20 +44,21 @@ def serve(handler: Any) -> None:
         return
     query = parse_qsl(urlsplit(handler.path).query, keep_blank_values=True)
     try:
-        opened = _open(query, handler.headers.get("Host") or "")
+        chain, opened = _open(query, handler.headers.get("Host") or "")
     except Exception as error:  # noqa: BLE001 - every refusal is answered on the socket
         _refuse(sock, ws, error)
         return
     sock.sendall(ws.send(AcceptConnection()))
     log.info("liveness session %s: %s", opened.settings.session_id, opened.challenge.type)
-    _run(sock, ws, opened)
+    _run(sock, ws, opened, chain)
 
 
-def _open(query: list[tuple[str, str]], host: str) -> Any:
+def _open(query: list[tuple[str, str]], host: str) -> tuple[Any, Any]:
+    """The URL's signature chain (None without keys) and the opened session."""
     from recognito.liveness import presign, stream
 
-    presign.check(stream.PATH, query, host)
-    return stream.open_session(dict(query))
+    chain = presign.check(stream.PATH, query, host)
+    return chain, stream.open_session(dict(query))
 
 
 def _refuse(sock: socket.socket, ws: WSConnection, error: Exception) -> None:
@@ -73,7 +74,7 @@ def _refuse(sock: socket.socket, ws: WSConnection, error: Exception) -> None:
         pass
 
 
-def _run(sock: socket.socket, ws: WSConnection, opened: Any) -> None:
+def _run(sock: socket.socket, ws: WSConnection, opened: Any, chain: Any) -> None:
     from recognito.liveness import sessions, stream
 
     recording = stream.MemoryRecording()
@@ -92,7 +93,7 @@ def _run(sock: socket.socket, ws: WSConnection, opened: Any) -> None:
                     if not event.message_finished:
                         continue
                     message, buffer = bytes(buffer), bytearray()
-                    if stream.receive(message, recording, opened.challenge.type):
+                    if stream.receive(message, recording, opened.challenge.type, chain):
                         sock.sendall(ws.send(BytesMessage(data=stream.conclude(opened, recording))))
                         decided = True
                         break

@@ -25,6 +25,7 @@ import contextlib
 import json
 import time
 import uuid
+from dataclasses import asdict
 from functools import cache
 from typing import Any
 
@@ -93,7 +94,7 @@ def _connect(event: dict[str, Any]) -> dict[str, Any]:
     query = [(k, v) for k, values in (event.get("multiValueQueryStringParameters") or {}).items() for v in values]
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        presign.check(stream.PATH, query, headers.get("host", ""))
+        chain = presign.check(stream.PATH, query, headers.get("host", ""))
         opened = stream.open_session(dict(query))
     except RekognitionError as error:
         return {
@@ -103,7 +104,7 @@ def _connect(event: dict[str, Any]) -> dict[str, Any]:
             if error.code == "AccessDeniedException"
             else 400
         }
-    state = {"SessionId": opened.settings.session_id, "Greeted": False}
+    state = {"SessionId": opened.settings.session_id, "Greeted": False, "Chain": chain and asdict(chain)}
     _s3().put_object(Bucket=_bucket(), Key=_connection_key(event), Body=json.dumps(state))
     return {"statusCode": 200}
 
@@ -121,7 +122,13 @@ def _message(event: dict[str, Any]) -> dict[str, Any]:
         # The client's text frame is the message in base64 (see the module docstring).
         data = base64.b64decode(event.get("body") or "", validate=True)
         recording = S3Recording(session_id)
-        if stream.receive(data, recording, opened.challenge.type):
+        # The chain moves on with every message, so its last signature is kept with the connection.
+        chain = presign.Chain(**state["Chain"]) if state.get("Chain") else None
+        ended = stream.receive(data, recording, opened.challenge.type, chain)
+        if chain is not None:
+            state["Chain"] = asdict(chain)
+            _s3().put_object(Bucket=_bucket(), Key=_connection_key(event), Body=json.dumps(state))
+        if ended:
             _conclude(session_id, opened, recording)
             post(stream.disconnection())
             _close(event)

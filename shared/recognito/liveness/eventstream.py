@@ -8,7 +8,7 @@ it has no encoder, so ``encode`` is here, for the header types this API uses.
 The SDK clients sign every message they send: the event (``:message-type`` ``event``,
 ``:event-type``, ``:content-type``) travels as the payload of an outer message that carries only
 ``:date`` and ``:chunk-signature``; ``unwrap`` takes it out. An outer message with an empty payload
-ends the stream.
+ends the stream. ``recognito.liveness.presign.Chain`` checks those signatures.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import struct
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserError
@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError
 HeaderValue = str | bytes | int | bool | datetime
 
 _STRING, _BYTES, _TIMESTAMP, _INT32, _TRUE, _FALSE = 7, 6, 8, 4, 0, 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EventStreamError(ValueError):
@@ -70,10 +71,16 @@ def _header(name: str, value: HeaderValue) -> bytes:
         return head + struct.pack(">B", _TRUE if value else _FALSE)
     if isinstance(value, int):
         return head + struct.pack(">Bi", _INT32, value)
-    if isinstance(value, datetime):
-        return head + struct.pack(">Bq", _TIMESTAMP, int(value.timestamp() * 1000))
+    if isinstance(value, datetime):  # milliseconds by integer arithmetic: a float can lose one
+        return head + struct.pack(">Bq", _TIMESTAMP, (value - EPOCH) // timedelta(milliseconds=1))
     data, kind = (value, _BYTES) if isinstance(value, bytes) else (value.encode("utf-8"), _STRING)
     return head + struct.pack(">BH", kind, len(data)) + data
+
+
+def date_header(millis: int) -> bytes:
+    """The encoded ``:date`` header alone, as a message's signature hashes it (botocore decodes a
+    timestamp header to its milliseconds, so this is built from them)."""
+    return _header(":date", EPOCH + timedelta(milliseconds=millis))
 
 
 def event(event_type: str, body: Mapping[str, Any]) -> bytes:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from recognito.errors import RekognitionError, ValidationException
 from recognito.liveness import challenge as challenges
-from recognito.liveness import eventstream, sessions
+from recognito.liveness import eventstream, presign, sessions
 from recognito.liveness.video import MAX_VIDEO_BYTES, Frames
 
 PATH = "/start-face-liveness-session-websocket"
@@ -105,14 +105,17 @@ def _dimension(query: Mapping[str, str], name: str) -> int:
     return value
 
 
-def receive(data: bytes, recording: Recording, kind: str) -> bool:
-    """Take one WebSocket message; True when the client's stream has ended."""
+def receive(data: bytes, recording: Recording, kind: str, chain: presign.Chain | None = None) -> bool:
+    """Take one WebSocket message; True when the client's stream has ended. With a ``chain`` (an
+    endpoint that checks keys) every message must carry the next signature of it."""
     try:
         messages = list(eventstream.decode(data))
     except eventstream.EventStreamError as error:
         raise ValidationException(str(error)) from None
     ended = False
     for message in messages:
+        if chain is not None:
+            chain.verify(message)
         try:
             inner = eventstream.unwrap(message)
         except eventstream.EventStreamError as error:
