@@ -51,6 +51,7 @@ def create_user(request: dict[str, Any]) -> dict[str, Any]:
         return Plan(
             user_delta=1,
             writes=[lambda tx, _: tx.save(record, condition=UserRecord.user_id.does_not_exist())],
+            keys=_user_key(user_id),
         )
 
     commit(collection_id, plan)
@@ -71,7 +72,9 @@ def delete_user(request: dict[str, Any]) -> dict[str, Any]:
         if current.face_ids:
             raise ConflictException(f"The user {user_id} is being updated; retry the request")
         return Plan(
-            user_delta=-1, writes=[lambda tx, _: tx.delete(current, condition=UserRecord.face_ids.does_not_exist())]
+            user_delta=-1,
+            writes=[lambda tx, _: tx.delete(current, condition=UserRecord.face_ids.does_not_exist())],
+            keys=_user_key(user_id),
         )
 
     commit(collection_id, plan)
@@ -148,6 +151,7 @@ def _plan_association(collection: CollectionRecord, user_id: str, wanted: list[s
             ),
         ],
         result=(associated, refused, "ACTIVE"),
+        keys=_user_key(user_id, [*wanted, *user.face_ids]),
     )
 
 
@@ -191,9 +195,15 @@ def _disassociate(collection_id: str, user_id: str, wanted: list[str]) -> dict[s
                 ),
             ],
             result=result,
+            keys=_user_key(user_id, wanted),
         )
 
     return commit(collection_id, plan)
+
+
+def _user_key(user_id: str, face_ids: Iterable[str] = ()) -> frozenset[tuple[str, str]]:
+    """``Plan.keys`` of a plan that reads and writes a user and some faces."""
+    return frozenset([("user", user_id), *(("face", face_id) for face_id in face_ids)])
 
 
 def _set_user(face: FaceRecord, user_id: str | None):
