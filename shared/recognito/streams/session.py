@@ -5,8 +5,12 @@ stream with GetMedia (from the StartSelector, then from the last fragment read),
 with PyAV and samples frames to S3 for the analysis step (PyAV and the models do not fit one
 Lambda); ``end`` marks it STOPPED and, for connected home, sends the session's end message;
 ``fail`` marks it FAILED. Each read is bounded (``READ_SECONDS``) so a session of any length is
-a loop of short Lambda invocations; it returns as soon as one fragment has been read, so a
-frame waits for its own fragment, never for a batch.
+a loop of short Lambda invocations; at the live edge it returns as soon as one fragment has been
+read, so a frame waits for its own fragment, never for a batch. Behind it (the fragment's
+``AWS_KINESISVIDEO_MILLIS_BEHIND_NOW`` says newer fragments are already in the stream) it goes on
+with the fragments already there, up to ``MAX_READ_FRAMES``: a session that has fallen behind
+then pays the loop's fixed cost (GetDataEndpoint, GetMedia, the state transitions, the collection
+read) once for several fragments, and catches up.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from recognito.video import jobs
 
 READ_SECONDS = 5.0  # the longest a read waits for media (and a Stop for the read) before the loop goes on
 SAMPLES_PER_SECOND = 2.0  # frames analysed per second of stream (Rekognition analyses some, not all)
+MAX_READ_FRAMES = 10  # a read that is catching up stops here: 5 s of stream, one bounded analysis
 SAMPLE_MAX_SIDE = 960  # as stored video's samples (recognito.video.decoding)
 JPEG_QUALITY = 92
 READS_PER_EXECUTION = 1000  # about 14,000 of a Standard execution's 25,000 history events
@@ -148,7 +153,7 @@ def _read_fragment(
                 frames += found
                 if over:
                     return frames, position, True
-                if frames:
+                if frames and (fragment.millis_behind_now <= 0 or len(frames) >= MAX_READ_FRAMES):
                     return frames, position, False
     except (ReadTimeoutError, ProtocolError, TimeoutError):
         pass  # nothing more within the read's time: the loop asks again
@@ -166,6 +171,7 @@ class Fragment:
         self.continuation = tags.get(mkv.CONTINUATION_TOKEN)
         self.server_timestamp = float(tags.get(mkv.SERVER_TIMESTAMP) or 0)
         self.producer_timestamp = float(tags.get(mkv.PRODUCER_TIMESTAMP) or 0)
+        self.millis_behind_now = int(tags.get(mkv.MILLIS_BEHIND_NOW) or 0)  # from the latest fragment
         self.start_seconds = start_seconds  # the Cluster's timecode: frame offsets count from it
 
 

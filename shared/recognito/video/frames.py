@@ -112,29 +112,40 @@ def _text(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
 def _face_search(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
     """Every face of the frame (DEFAULT FaceDetail) with the collection's faces it matches; the
     Person Index is the finish step's, which sees the whole video."""
+    return face_searcher(request)(jpeg)
+
+
+def face_searcher(request: dict[str, Any]) -> Callable[[bytes], list[dict[str, Any]]]:
+    """``_face_search`` for a run of frames analysed together (a stream processor's read): the
+    collection and its index are read once for all of them, not once a frame."""
     from recognito_inference.face_detector import detect_faces
 
-    from recognito.collections.search import requested_face_matches
+    from recognito.collections.search import collection_index, requested_face_matches
     from recognito.collections.service import get_collection
     from recognito.faces.details import face_details
     from recognito.faces.detect import MAX_FACES
     from recognito.faces.similarity import face_model
 
-    image = decode_image(jpeg)
-    detections = detect_faces(image.rgb, max_faces=MAX_FACES)
-    if not detections:
-        return []
-    details = face_details(image, detections)
     collection = get_collection(request["CollectionId"])  # its faces' model embeds the frame's
-    embeddings = face_model(collection.face_model_version).embed(image.rgb, detections)
+    index = collection_index(collection)
     search = {"FaceMatchThreshold": request.get("FaceMatchThreshold", 80.0)}
-    return [
-        {
-            "Person": {"BoundingBox": detail["BoundingBox"], "Face": detail},
-            "FaceMatches": requested_face_matches(search, collection, embedding),
-        }
-        for detail, embedding in zip(details, embeddings, strict=True)
-    ]
+
+    def search_frame(jpeg: bytes) -> list[dict[str, Any]]:
+        image = decode_image(jpeg)
+        detections = detect_faces(image.rgb, max_faces=MAX_FACES)
+        if not detections:
+            return []
+        details = face_details(image, detections)
+        embeddings = face_model(collection.face_model_version).embed(image.rgb, detections)
+        return [
+            {
+                "Person": {"BoundingBox": detail["BoundingBox"], "Face": detail},
+                "FaceMatches": requested_face_matches(search, collection, embedding, index=index),
+            }
+            for detail, embedding in zip(details, embeddings, strict=True)
+        ]
+
+    return search_frame
 
 
 def _celebrities(jpeg: bytes, request: dict[str, Any]) -> list[dict[str, Any]]:
