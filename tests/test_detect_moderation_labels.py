@@ -124,6 +124,7 @@ def test_min_confidence_applies_to_content_types(models: None) -> None:
 
 
 @pytest.mark.models
+@pytest.mark.usefixtures("aws")  # ProjectVersion is looked up (tests/test_moderation_adapters.py: the others)
 def test_errors(models: None) -> None:
     image = rgb("coffee")
     with pytest.raises(InvalidParameterException, match="HumanLoopConfig"):

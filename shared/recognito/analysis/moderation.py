@@ -29,16 +29,19 @@ returned, parents before children, each with ``Name``, ``ParentName`` ("" at the
 ``ContentTypes`` lists what kind of image it is (animated, illustrated) where a model can tell,
 and is empty otherwise.
 
+``ProjectVersion`` names a Custom Moderation adapter (a version of a CONTENT_MODERATION project,
+recognito.custom_labels.training.adapter): its corrections of the base model's confidences are
+applied and the response names it in ``ProjectVersion``. An adapter is used as soon as it is
+TRAINING_COMPLETED (adapters are not started); one still training or failed is
+ResourceNotReadyException, a Custom Labels model InvalidParameterException, an unknown version
+ResourceNotFoundException.
+
 Not available: ``HumanLoopConfig`` (human review through Amazon Augmented AI) answers
-InvalidParameterException; ``ProjectVersion`` names a custom adapter, and as recognito has none
-(CreateProjectVersion is not implemented) it answers ResourceNotFoundException.
+InvalidParameterException.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -46,17 +49,12 @@ from recognito_inference.classifier import classify
 from recognito_inference.moderation import moderation_scores
 
 from recognito.analysis.labels import imagenet_class_names
-from recognito.errors import InvalidParameterException, ResourceNotFoundException
+from recognito.analysis.moderation_taxonomy import taxonomy
+from recognito.errors import InvalidParameterException
 from recognito.images import limits_for, load_image
 
 DEFAULT_MIN_CONFIDENCE = 50.0
 SIDE_SQUARES_ABOVE = 1.3
-
-
-@cache
-def taxonomy() -> dict[str, Any]:
-    """The moderation taxonomy and which signals see each label."""
-    return json.loads(resources.files("recognito").joinpath("data/moderation_taxonomy.json").read_text())
 
 
 def detectable_labels() -> list[dict[str, Any]]:
@@ -101,6 +99,11 @@ def _scores(rgb: np.ndarray) -> list[dict[str, float]]:
     return [{**unsafe, **class_scores(classify(square))} for square in squares(rgb)]
 
 
+def base_confidences(rgb: np.ndarray) -> dict[str, float]:
+    """The base model's confidence (0..100) of each detectable label in an image."""
+    return label_confidences(_scores(rgb))
+
+
 def label_confidences(scores: list[dict[str, float]]) -> dict[str, float]:
     """Each detectable label's confidence: its own signals' in the square where they are highest,
     raised to its best child's."""
@@ -122,17 +125,24 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException(
             "HumanLoopConfig is not supported: recognito has no human review (Amazon Augmented AI)"
         )
-    if request.get("ProjectVersion") is not None:
-        raise ResourceNotFoundException(f"The adapter {request['ProjectVersion']} does not exist")
     min_confidence = request.get("MinConfidence", DEFAULT_MIN_CONFIDENCE)
     image = load_image(request["Image"], limits_for("DetectModerationLabels"))
+    adapter = None
+    if request.get("ProjectVersion") is not None:  # after the image, as DetectCustomLabels checks
+        from recognito.custom_labels.training.serving import adapter_for
+
+        adapter = adapter_for(request["ProjectVersion"])
     scores = _scores(image.rgb)
     data = taxonomy()
     confidences = label_confidences(scores)
+    if adapter is not None:
+        from recognito.custom_labels.training.backbone import embed
+
+        confidences = adapter.apply(confidences, embed([image.rgb], maps=False).pooled[0])
     labels = []
-    for label in detectable_labels():  # the file lists parents before their children
-        confidence = confidences[label["Name"]]
-        if confidence >= min_confidence:
+    for label in data["labels"]:  # parents before their children; only the labels a model sees
+        confidence = confidences.get(label["Name"], 0.0)
+        if label["Name"] in confidences and confidence >= min_confidence:
             labels.append(
                 {
                     "Confidence": confidence,
@@ -146,7 +156,14 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
         confidence = _confidence(scores[0], signals)
         if confidence >= min_confidence:
             content_types.append({"Confidence": confidence, "Name": name})
-    return {"ModerationLabels": labels, "ModerationModelVersion": data["model_version"], "ContentTypes": content_types}
+    response = {
+        "ModerationLabels": labels,
+        "ModerationModelVersion": data["model_version"],
+        "ContentTypes": content_types,
+    }
+    if adapter is not None:
+        response["ProjectVersion"] = request["ProjectVersion"]
+    return response
 
 
 def _confidence(scores: dict[str, float], signals: list[str]) -> float:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from recognito.analysis.moderation_taxonomy import base_model_version
 from recognito.aws import client
 from recognito.custom_labels import datasets, policies
 from recognito.custom_labels.manifests import split_s3_uri
@@ -314,6 +315,8 @@ def describe(record: ProjectVersionRecord) -> dict[str, Any]:
         "VersionDescription": record.description,
         "FeatureConfig": record.feature_config,
     }
+    if record.feature == CONTENT_MODERATION:  # the one base model here: every adapter is trained on it
+        description["BaseModelVersion"] = base_model_version()
     description.update({name: value for name, value in optional.items() if value is not None})
     return description
 

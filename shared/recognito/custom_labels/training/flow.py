@@ -8,6 +8,10 @@ truth), ``training/features-<split>-<batch>.npz`` (backbone features), ``trainin
 (each step's own run time: BillableTrainingTimeInSeconds is their sum), ``model/model.npz`` (the
 model artifact DetectCustomLabels loads) and ``EvaluationSummary-<project>-<version>.json``.
 
+A CONTENT_MODERATION project's version is an adapter (``adapter``): its images also get the base
+moderation model's confidences (``training/base-<split>-<batch>.npz``) and its artifact is the
+adapter DetectModerationLabels applies.
+
 Each step stays within one Lambda invocation's limits: a batch of ``BATCH_IMAGES`` images is
 decoded and embedded in well under 900 s, and the heads train on features (a few hundred MB at most
 for the largest datasets this flow is meant for), not on images.
@@ -28,6 +32,7 @@ import numpy as np
 from recognito.custom_labels.manifests import ManifestEntry, split_s3_uri
 from recognito.errors import InvalidParameterException
 
+MODERATION = "moderation"  # the plan's kind for an adapter (beside "classification" and "detection")
 BATCH_IMAGES = 64  # ~10 s of backbone a batch on one core; the Map fans batches out
 MIN_IMAGES_PER_LABEL = 2
 TEST_SHARE = 0.2  # the automatic split when the version has no TEST dataset
@@ -94,13 +99,17 @@ def _truth(entry: ManifestEntry) -> dict[str, Any]:
     }
 
 
+def _groups(entry: ManifestEntry) -> tuple[str, ...]:
+    return entry.labels or ("",)  # images annotated safe (adapters) split as one more group
+
+
 def _automatic_split(entries: list[ManifestEntry]) -> tuple[list[ManifestEntry], list[ManifestEntry]]:
     """A stable 80/20 split by the hash of each image's source-ref, taking a fifth of each label's
     images (at least one) for testing."""
     ranked = sorted(entries, key=lambda e: hashlib.sha256(e.source_ref.encode()).hexdigest())
     test: set[str] = set()
-    for label in sorted({label for e in entries for label in e.labels}):
-        mine = [e for e in ranked if label in e.labels]
+    for label in sorted({label for e in entries for label in _groups(e)}):
+        mine = [e for e in ranked if label in _groups(e)]
         wanted = max(1, round(len(mine) * TEST_SHARE))
         already = sum(e.source_ref in test for e in mine)
         for e in mine:
@@ -112,13 +121,38 @@ def _automatic_split(entries: list[ManifestEntry]) -> tuple[list[ManifestEntry],
     return [e for e in entries if e.source_ref not in test], [e for e in entries if e.source_ref in test]
 
 
-def plan(train: list[ManifestEntry], test: list[ManifestEntry] | None) -> dict[str, Any]:
+def _moderation_plan(train: list[ManifestEntry], test: list[ManifestEntry] | None) -> list[str]:
+    """An adapter's checks: Custom Moderation lines only, naming labels of the moderation taxonomy."""
+    from recognito.custom_labels.training.adapter import unknown_labels
+
+    everything = train + (test or [])
+    if not train or not all(e.moderation for e in everything):
+        raise TrainingFailure(
+            "A Content Moderation adapter trains on Custom Moderation manifests: every image needs "
+            "content-moderation-groundtruth (its ModerationLabels, none for a safe image)."
+        )
+    unknown = unknown_labels({label for e in everything for label in e.labels})
+    if unknown:
+        more = " ..." if len(unknown) > 10 else ""
+        raise TrainingFailure(f"Labels not in the content moderation taxonomy: {', '.join(unknown[:10])}{more}")
+    return sorted({label for e in train for label in e.labels})
+
+
+def plan(
+    train: list[ManifestEntry], test: list[ManifestEntry] | None, feature: str = "CUSTOM_LABELS"
+) -> dict[str, Any]:
     """Which images train and test, the model's kind and labels; ``TrainingFailure`` when the data
-    cannot make a model (too few images, a single label for a classifier, no labels)."""
+    cannot make a model (too few images, a single label for a classifier, no labels). ``feature``
+    CONTENT_MODERATION plans an adapter (``training.adapter``)."""
     train = [e for e in train if not e.has_errors and e.labeled]
-    kind = "detection" if any(e.boxes for e in train) else "classification"
-    labels = sorted({label for e in train for label in e.labels})
-    if not labels:
+    if feature == "CONTENT_MODERATION":
+        kind, labels = MODERATION, _moderation_plan(train, test)
+    elif any(e.moderation for e in train):
+        raise TrainingFailure("Custom Moderation manifests train Content Moderation adapters, not Custom Labels models")
+    else:
+        kind = "detection" if any(e.boxes for e in train) else "classification"
+        labels = sorted({label for e in train for label in e.labels})
+    if not labels and kind != MODERATION:
         raise TrainingFailure("The training dataset has no labeled images.")
     if kind == "classification" and len(labels) < 2:
         raise TrainingFailure(
@@ -156,7 +190,12 @@ def validate(event: dict[str, Any]) -> dict[str, Any]:
     bucket, prefix, record = _location(event["ProjectVersionArn"])
     train = list(datasets.entries(record.train_dataset_arn))
     test = list(datasets.entries(record.test_dataset_arn)) if record.test_dataset_arn else None
-    planned = plan(train, test)
+    planned = plan(train, test, record.feature)
+    if planned["Kind"] == MODERATION:
+        from recognito.custom_labels.training.adapter import DEFAULT_THRESHOLD
+
+        config = (record.feature_config or {}).get("ContentModeration") or {}
+        planned["Threshold"] = float(config.get("ConfidenceThreshold", DEFAULT_THRESHOLD))
     _put(bucket, f"{prefix}training/plan.json", json.dumps(planned).encode())
     batches = _batches({"Train": planned["Train"], "Test": planned["Test"]})
     return {"Batches": [{**b, "ProjectVersionArn": event["ProjectVersionArn"]} for b in batches]}
@@ -201,23 +240,47 @@ def extract(event: dict[str, Any]) -> dict[str, Any]:
     bucket, prefix, _ = _location(event["ProjectVersionArn"])
     planned = json.loads(_get(bucket, f"{prefix}training/plan.json"))
     items = planned[event["Split"]][event["First"] : event["End"]]
-    embedded = backbone.embed(read_images([item["SourceRef"] for item in items]), maps=planned["Kind"] == "detection")
-    key = f"{prefix}training/features-{event['Split']}-{event['Index']:05d}.npz"
-    _put(bucket, key, features_bytes(embedded, planned["Kind"] == "detection"))
+    images = read_images([item["SourceRef"] for item in items])
+    embedded = backbone.embed(images, maps=planned["Kind"] == "detection")
+    name = f"{event['Split']}-{event['Index']:05d}.npz"
+    _put(bucket, f"{prefix}training/features-{name}", features_bytes(embedded, planned["Kind"] == "detection"))
+    if planned["Kind"] == MODERATION:  # what the adapter corrects: the base model on each image
+        from recognito.analysis.moderation import base_confidences, detectable_labels
+
+        names = [label["Name"] for label in detectable_labels()]
+        found = [base_confidences(rgb) for rgb in images]
+        buffer = io.BytesIO()
+        np.savez(buffer, base=np.array([[f[n] for n in names] for f in found], np.float32).reshape(-1, len(names)))
+        _put(bucket, f"{prefix}training/base-{name}", buffer.getvalue())
     return {}
+
+
+def _parts(bucket: str, prefix: str, stem: str, split: str) -> list[Any]:
+    """The ``training/<stem>-<split>-*.npz`` batches in batch order."""
+    keys = sorted(
+        obj["Key"]
+        for page in s3_client()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=bucket, Prefix=f"{prefix}training/{stem}-{split}-")
+        for obj in page.get("Contents", [])
+    )
+    return [np.load(io.BytesIO(_get(bucket, key))) for key in keys]
+
+
+def _load_base(bucket: str, prefix: str, split: str) -> tuple[np.ndarray, list[str]]:
+    """The base moderation model's confidences of a split's images (N, labels), and the labels."""
+    from recognito.analysis.moderation import detectable_labels
+
+    return (
+        np.concatenate([p["base"] for p in _parts(bucket, prefix, "base", split)]),
+        [label["Name"] for label in detectable_labels()],
+    )
 
 
 def _load_features(bucket: str, prefix: str, split: str) -> Any:
     from recognito.custom_labels.training.backbone import GRID, Embedded
 
-    keys = sorted(
-        obj["Key"]
-        for page in s3_client()
-        .get_paginator("list_objects_v2")
-        .paginate(Bucket=bucket, Prefix=f"{prefix}training/features-{split}-")
-        for obj in page.get("Contents", [])
-    )
-    parts = [np.load(io.BytesIO(_get(bucket, key))) for key in keys]
+    parts = _parts(bucket, prefix, "features", split)
     fmap = [p["fmap"] if "fmap" in p.files else np.zeros((len(p["scale"]), 0, GRID, GRID), np.float16) for p in parts]
     return Embedded(
         *(
@@ -246,9 +309,59 @@ def train(event: dict[str, Any]) -> dict[str, Any]:
     bucket, prefix, _ = _location(event["ProjectVersionArn"])
     planned = json.loads(_get(bucket, f"{prefix}training/plan.json"))
     embedded = _load_features(bucket, prefix, "Train")
+    if planned["Kind"] == MODERATION:
+        artifact = _train_adapter(planned, embedded, *_load_base(bucket, prefix, "Train"))
+        _put(bucket, f"{prefix}model/model.npz", artifact)
+        return {}
     trained = model.train(planned["Kind"], embedded, examples(planned["Train"]), tuple(planned["Labels"]))
     _put(bucket, f"{prefix}model/model.npz", trained.to_bytes())
     return {}
+
+
+def _truth_sets(items: list[dict[str, Any]]) -> list[frozenset[str]]:
+    return [frozenset(item["Labels"]) for item in items]
+
+
+def _train_adapter(planned: dict[str, Any], embedded: Any, base: np.ndarray, base_labels: list[str]) -> bytes:
+    from recognito.analysis.moderation_taxonomy import base_model_version
+    from recognito.custom_labels.training import adapter
+
+    trained = adapter.train(
+        embedded.pooled,
+        base,
+        base_labels,
+        _truth_sets(planned["Train"]),
+        planned["Threshold"],
+        base_model_version(),
+    )
+    if not trained.labels:
+        raise TrainingFailure(
+            "Nothing to adapt: no training image is annotated with a moderation label and the base model "
+            f"reports none at the confidence threshold {planned['Threshold']:g}."
+        )
+    return trained.to_bytes()
+
+
+def _evaluate_adapter(bucket: str, prefix: str, planned: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    """The adapter's evaluation summary on the testing images, and its F1 score."""
+    from recognito.custom_labels.training import adapter
+
+    trained = adapter.Adapter.from_bytes(_get(bucket, f"{prefix}model/model.npz"))
+    base, base_labels = _load_base(bucket, prefix, "Test")
+    found = adapter.evaluate(
+        trained, _load_features(bucket, prefix, "Test").pooled, base, base_labels, _truth_sets(planned["Test"])
+    )
+    aggregate = found["Aggregate"]
+    document = {
+        "AggregatedEvaluationResults": {
+            **{name: aggregate["Adapter"][name] for name in ("Precision", "Recall", "F1Score")},
+            **aggregate,
+            "ConfidenceThreshold": trained.threshold,
+            "BaseModelVersion": trained.base_model_version,
+        },
+        "LabelEvaluationResults": found["PerLabel"],
+    }
+    return document, aggregate["Adapter"]["F1Score"]
 
 
 def evaluate_model(trained: Any, embedded: Any, truth: list[Any]) -> tuple[dict, dict, dict[str, int], float]:
@@ -281,12 +394,24 @@ def evaluate(event: dict[str, Any]) -> dict[str, Any]:
     arn = event["ProjectVersionArn"]
     bucket, prefix, record = _location(arn)
     planned = json.loads(_get(bucket, f"{prefix}training/plan.json"))
+    version = record.item.split("#", 1)[-1]
+    key = f"{prefix}EvaluationSummary-{record.project}-{version}.json"
+    if planned["Kind"] == MODERATION:
+        results, f1 = _evaluate_adapter(bucket, prefix, planned)
+        details = {
+            "ProjectVersionArn": arn,
+            "EvaluationEndTimestamp": datetime.now(UTC).isoformat(),
+            "Labels": [r["Label"] for r in results["LabelEvaluationResults"]],
+            "NumberOfTrainingImages": len(planned["Train"]),
+            "NumberOfTestingImages": len(planned["Test"]),
+        }
+        document = {"Version": 1, "EvaluationDetails": details, **results}
+        _put(bucket, key, json.dumps(document, indent=1).encode())
+        return {"F1Score": f1, "Summary": {"Bucket": bucket, "Name": key}}
     trained = Model.from_bytes(_get(bucket, f"{prefix}model/model.npz"))
     metrics, extra, images, f1 = evaluate_model(
         trained, _load_features(bucket, prefix, "Test"), examples(planned["Test"])
     )
-    version = record.item.split("#", 1)[-1]
-    key = f"{prefix}EvaluationSummary-{record.project}-{version}.json"
     document = evaluation.summary(
         version_arn=arn,
         ended=datetime.now(UTC).isoformat(),

@@ -87,9 +87,12 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, *, balanced: bool = 
     return _fit(x, targets, weights, "softmax", l2)
 
 
-def fit_sigmoid(x: np.ndarray, targets: np.ndarray, *, l2: float = L2) -> LinearHead:
-    """Independent logistic regressions, one a column of the 0/1 matrix ``targets`` (N, K)."""
-    return _fit(x, targets.astype(np.float32), np.ones(len(x), np.float32), "sigmoid", l2)
+def fit_sigmoid(x: np.ndarray, targets: np.ndarray, *, l2: float = L2, offset: np.ndarray | None = None) -> LinearHead:
+    """Independent logistic regressions, one a column of the 0/1 matrix ``targets`` (N, K).
+
+    ``offset`` (N, K) is a fixed part of each logit: the head then learns a correction to it (a
+    moderation adapter's correction of the base model's log-odds); its ``logits`` leave it out."""
+    return _fit(x, targets.astype(np.float32), np.ones(len(x), np.float32), "sigmoid", l2, offset)
 
 
 def fit_ridge(x: np.ndarray, targets: np.ndarray, *, l2: float = 10.0) -> LinearHead:
@@ -102,7 +105,9 @@ def fit_ridge(x: np.ndarray, targets: np.ndarray, *, l2: float = 10.0) -> Linear
     return LinearHead(mean, scale, weights.astype(np.float32), offset.astype(np.float32), "identity")
 
 
-def _fit(x: np.ndarray, targets: np.ndarray, weights: np.ndarray, kind: str, l2: float) -> LinearHead:
+def _fit(
+    x: np.ndarray, targets: np.ndarray, weights: np.ndarray, kind: str, l2: float, offset: np.ndarray | None = None
+) -> LinearHead:
     x = np.asarray(x, np.float32)
     mean, scale = _standardizer(x)
     z = (x - mean) / scale
@@ -114,7 +119,7 @@ def _fit(x: np.ndarray, targets: np.ndarray, weights: np.ndarray, kind: str, l2:
     v = [np.zeros_like(w), np.zeros_like(b)]
     sample_weights = (weights / weights.sum())[:, None].astype(np.float32)
     for step in range(1, STEPS + 1):
-        logits = z @ w + b
+        logits = z @ w + b if offset is None else z @ w + b + offset
         probs = _softmax(logits) if kind == "softmax" else 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
         error = (probs - targets) * sample_weights  # gradient of the weighted mean cross-entropy
         grads = [z.T @ error + l2 * w, error.sum(axis=0)]

@@ -1,4 +1,5 @@
-"""DetectCustomLabels: a RUNNING version's model applied to one image.
+"""DetectCustomLabels: a RUNNING version's model applied to one image; and the moderation adapters
+DetectModerationLabels applies (``adapter_for``).
 
 The model (``model/model.npz`` that training wrote, or its copy) is read from S3 once per process
 and kept, keyed by its S3 URI: a version's artifact never changes after training or copying.
@@ -7,20 +8,24 @@ and kept, keyed by its S3 URI: a version's artifact never changes after training
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from recognito.custom_labels import versions
 from recognito.custom_labels.manifests import split_s3_uri
+from recognito.custom_labels.projects import CONTENT_MODERATION
 from recognito.custom_labels.training import backbone
+from recognito.custom_labels.training.adapter import Adapter
 from recognito.custom_labels.training.model import DETECTION, Model
-from recognito.errors import ResourceNotReadyException
+from recognito.errors import InvalidParameterException, ResourceNotReadyException
 from recognito.images import limits_for, load_image
 
-_models: dict[str, Model] = {}
+Loaded = TypeVar("Loaded")
+_models: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def _model(uri: str) -> Model:
+def _model(uri: str, read: Callable[[bytes], Loaded] = Model.from_bytes) -> Loaded:
     model = _models.get(uri)
     if model is None:
         from recognito.custom_labels.training.flow import s3_client
@@ -30,10 +35,24 @@ def _model(uri: str) -> Model:
         bucket, key = where
         if key.endswith("/"):  # a folder prefix: the model file in it
             key += "model.npz"
-        model = Model.from_bytes(s3_client().get_object(Bucket=bucket, Key=key)["Body"].read())
+        model = read(s3_client().get_object(Bucket=bucket, Key=key)["Body"].read())
         with _lock:
             _models[uri] = model
     return model
+
+
+def adapter_for(version_arn: str) -> Adapter:
+    """The adapter of a CONTENT_MODERATION version, usable once trained (adapters are not started):
+    ResourceNotFoundException for no such version, InvalidParameterException for a Custom Labels
+    model, ResourceNotReadyException while it trains or when it failed."""
+    record = versions.get(version_arn)
+    if record.feature != CONTENT_MODERATION:
+        raise InvalidParameterException(
+            f"ProjectVersion {version_arn} is a Custom Labels model, not a Content Moderation adapter"
+        )
+    if record.status != "TRAINING_COMPLETED" or not record.model_artifact:
+        raise ResourceNotReadyException(f"The adapter {version_arn} is not ready: its status is {record.status}")
+    return _model(record.model_artifact, Adapter.from_bytes)
 
 
 def detect_custom_labels(request: dict[str, Any]) -> dict[str, Any]:
