@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from recognito.collections.service import get_collection
 from recognito.errors import ThrottlingException
+from recognito.locks import GroupCommit, Ticket
 from recognito.search.feed import FaceChange
 from recognito.settings import settings
 from recognito.storage import CollectionRecord, FaceRecord
@@ -51,6 +51,9 @@ class Plan:
     keys: frozenset[tuple[str, str]] | None = None
 
 
+Planner = Callable[[CollectionRecord], Plan]
+
+
 @cache
 def _connection() -> Connection:
     return Connection(region=settings().region)
@@ -61,101 +64,48 @@ def _conflicted(error: TransactWriteError) -> bool:
 
 
 @dataclass
-class _Ticket:
-    """One writer's plan, waiting in its collection's queue for a turn holder to commit it."""
-
-    plan: Callable[[CollectionRecord], Plan]
-    done: bool = False
-    result: Any = None
-    error: BaseException | None = None
-
-    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
-        self.result, self.error, self.done = result, _own_copy(error) if error else None, True
-
-    def outcome(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-def _own_copy(error: BaseException) -> BaseException:
-    """A copy for one writer to raise: one exception object raised in several threads at once
-    would gather all their tracebacks."""
-    try:
-        return copy.copy(error)
-    except Exception:  # an exception type that cannot be rebuilt from its args
-        return error
-
-
-@dataclass
 class _Turn:
-    """One collection's writers in this process: the queue of their plans, whether one of them is
-    committing (the turn holder), and the record as the last commit left it (its seq, counts),
-    which the next round plans against without reading it again. The transaction's condition on
-    ``seq`` and ``created`` still checks it: a writer in another process (or a deleted and
-    re-created collection) cancels it, and the retry reads."""
+    """One collection's writers in this process: the group commit they queue in, and the record
+    as the last round left it (its seq, counts), which the next round plans against without
+    reading it again. The transaction's condition on ``seq`` and ``created`` still checks it: a
+    writer in another process (or a deleted and re-created collection) cancels it, and the retry
+    reads."""
 
-    changed: threading.Condition = field(default_factory=threading.Condition)
-    queue: list[_Ticket] = field(default_factory=list)
-    holder: int | None = None  # the turn holder's thread
+    collection_id: str
     known: CollectionRecord | None = None
+    group: GroupCommit[Planner] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group = GroupCommit(lambda tickets: _commit_round(self.collection_id, tickets, self))
 
 
 @cache
 def _turn(collection_id: str) -> _Turn:
-    return _Turn()
+    return _Turn(collection_id)
 
 
-def commit(collection_id: str, plan: Callable[[CollectionRecord], Plan]) -> Any:
+def commit(collection_id: str, plan: Planner) -> Any:
     """Plan against the collection's current state and commit it atomically, re-planning on a race.
 
     ``plan`` receives the collection record (read consistently) and returns the writes; each write
     draws its sequence numbers from the iterator it is given. Returns ``plan``'s result, or raises
     what ``plan`` raised.
 
-    Writers in one process queue per collection, and one of them at a time (the turn holder)
-    commits for everyone queued: a group commit. It runs the queued plans one after another
-    against the same record, and those whose ``Plan.keys`` are disjoint go into one transaction
-    that moves ``seq`` past all of them; a plan touching an item an earlier one in the round
-    touches waits for the next round, so each writer still gets the answer it would have got
-    alone, in some order of the writers. Plans that raise, or write nothing, are answered at once.
-    Racing each other through the conditional write instead, all but one writer re-planned every
-    round (under `recognito serve`, 16 writers to one collection had 5 of 6 transactions cancelled
-    and AssociateFaces p95 at 20 s); taking turns one transaction each, every writer still waited
-    for 15 transactions. Between processes (Lambda instances, one request each) the condition on
-    ``seq`` still decides.
+    Writers in one process queue per collection, and one of them at a time commits for everyone
+    queued (``GroupCommit``): it runs the queued plans one after another against the same record,
+    and those whose ``Plan.keys`` are disjoint go into one transaction that moves ``seq`` past all
+    of them; a plan touching an item an earlier one in the round touches waits for the next round,
+    so each writer still gets the answer it would have got alone, in some order of the writers.
+    Plans that raise, or write nothing, are answered at once. Racing each other through the
+    conditional write instead, all but one writer re-planned every round (under `recognito serve`,
+    16 writers to one collection had 5 of 6 transactions cancelled and AssociateFaces p95 at 20 s);
+    taking turns, a transaction each, every writer still waited for 15 transactions. Between
+    processes (Lambda instances, one request each) the condition on ``seq`` still decides.
     """
-    turn, ticket, me = _turn(collection_id), _Ticket(plan), threading.get_ident()
-    if turn.holder == me:  # a plan committing on its own collection: nothing to wait for
-        _commit_round(collection_id, [ticket], turn)
-        return ticket.outcome()
-    with turn.changed:
-        turn.queue.append(ticket)
-        turn.changed.wait_for(lambda: ticket.done or turn.holder is None)
-        if ticket.done:
-            return ticket.outcome()
-        turn.holder = me
-    try:
-        while not ticket.done:  # the turn holder commits rounds until its own plan is in one
-            with turn.changed:
-                queued = list(turn.queue)
-            try:
-                _commit_round(collection_id, queued, turn)
-            except BaseException as error:  # noqa: BLE001 - every writer of the round gets it
-                for waiting in queued:
-                    if not waiting.done:
-                        waiting.settle(error=error)
-            with turn.changed:
-                turn.queue = [waiting for waiting in turn.queue if not waiting.done]
-                turn.changed.notify_all()
-    finally:
-        with turn.changed:
-            turn.holder = None  # the next writer still queued takes the turn
-            turn.changed.notify_all()
-    return ticket.outcome()
+    return _turn(collection_id).group.submit(plan)
 
 
-def _commit_round(collection_id: str, tickets: list[_Ticket], turn: _Turn) -> None:
+def _commit_round(collection_id: str, tickets: list[Ticket[Planner]], turn: _Turn) -> None:
     """Settle at least the first ticket: plan them all, commit the compatible ones in one transaction."""
     alone = False  # after a failure no retry can fix, each plan commits by itself
     for attempt in range(MAX_ATTEMPTS):
@@ -191,15 +141,17 @@ def _commit_round(collection_id: str, tickets: list[_Ticket], turn: _Turn) -> No
             ticket.settle(error=error)
 
 
-def _plan_round(collection: CollectionRecord, tickets: list[_Ticket], alone: bool) -> list[tuple[_Ticket, Plan]]:
+def _plan_round(
+    collection: CollectionRecord, tickets: list[Ticket[Planner]], alone: bool
+) -> list[tuple[Ticket[Planner], Plan]]:
     """The plans that commit together this round; tickets whose plan raised or writes nothing are
     settled, those that must wait for the next round left as they were."""
-    batch: list[tuple[_Ticket, Plan]] = []
+    batch: list[tuple[Ticket[Planner], Plan]] = []
     touched: set[tuple[str, str]] = set()
     items = 1  # the collection's update
     for ticket in tickets:
         try:
-            planned = ticket.plan(collection)
+            planned = ticket.work(collection)
         except Exception as error:
             ticket.settle(error=error)
             continue
