@@ -17,6 +17,7 @@ does the opposite, and leave the other photographs unflagged: no constant answer
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import numpy as np
@@ -154,9 +155,12 @@ def test_an_adapter_flags_what_the_user_flags_and_suppresses_what_the_user_calls
     status, reply = call("StartProjectVersion", {"ProjectVersionArn": arn, "MinInferenceUnits": 1})
     assert status == 400 and reply["__type"] == "InvalidParameterException"
 
-    for name, rgb, _ in held_out:
+    answers = {}
+    for n, (name, rgb, _) in enumerate(held_out):
         body = {"Image": {"Bytes": _b64(rgb)}}
-        adapted = ok("DetectModerationLabels", {**body, "ProjectVersion": arn})
+        adapted = answers[f"s3://{BUCKET}/images/test-{n}.jpg"] = ok(
+            "DetectModerationLabels", {**body, "ProjectVersion": arn}
+        )
         assert adapted["ProjectVersion"] == arn and adapted["ModerationModelVersion"] == "7.0"
         if name == "cap":
             found = [
@@ -170,6 +174,27 @@ def test_an_adapter_flags_what_the_user_flags_and_suppresses_what_the_user_calls
             assert "ProjectVersion" not in base
             assert _names(base) == ({"Violence", "Weapons"} if name == "cannon" else set())
 
+    # a media analysis job with the adapter: each output line is DetectModerationLabels' answer with it
+    refs = [f"s3://{BUCKET}/images/test-{n}.jpg" for n in (0, 2)]  # a cannon, a bottle cap
+    s3.put_object(Bucket=BUCKET, Key="bulk.jsonl", Body="\n".join(json.dumps({"source-ref": r}) for r in refs))
+    bulk = {
+        "OperationsConfig": {"DetectModerationLabels": {"ProjectVersion": arn}},
+        "Input": {"S3Object": {"Bucket": BUCKET, "Name": "bulk.jsonl"}},
+        "OutputConfig": {"S3Bucket": BUCKET, "S3KeyPrefix": "bulk/"},
+    }
+    job = ok("StartMediaAnalysisJob", bulk)["JobId"]
+    for _ in range(600):
+        body = ok("GetMediaAnalysisJob", {"JobId": job})
+        if body["Status"] in ("SUCCEEDED", "FAILED"):
+            break
+        time.sleep(0.1)
+    assert body["Status"] == "SUCCEEDED", body
+    results = body["Results"]["S3Object"]
+    written = s3.get_object(Bucket=results["Bucket"], Key=results["Name"])["Body"].read().decode().splitlines()
+    assert [json.loads(line) for line in written] == [
+        {"source-ref": r, "detect-moderation-labels": answers[r]} for r in refs
+    ]
+
     # errors: no such version, a version still without a model, a Custom Labels model
     image = {"Image": {"Bytes": _b64(held_out[0][1])}}
     assert _error({**image, "ProjectVersion": arn.replace("adapter1", "nope")}) == "ResourceNotFoundException"
@@ -180,8 +205,14 @@ def test_an_adapter_flags_what_the_user_flags_and_suppresses_what_the_user_calls
     failed = _trained(other["ProjectArn"], "adapter1")
     assert failed["Status"] == "TRAINING_FAILED" and "Beer" in failed["StatusMessage"]
     assert _error({**image, "ProjectVersion": failed_arn}) == "ResourceNotReadyException"
+    with_failed = {**bulk, "OperationsConfig": {"DetectModerationLabels": {"ProjectVersion": failed_arn}}}
+    status, reply = call("StartMediaAnalysisJob", with_failed)
+    assert (status, reply["__type"]) == (400, "ResourceNotReadyException")
     labels_project = ok("CreateProject", {"ProjectName": "labels"})["ProjectArn"]
     _dataset(labels_project, "TRAIN", failing)
     del request["FeatureConfig"]
     model_arn = ok("CreateProjectVersion", {**request, "ProjectArn": labels_project})["ProjectVersionArn"]
     assert _error({**image, "ProjectVersion": model_arn}) == "InvalidParameterException"
+    with_model = {**bulk, "OperationsConfig": {"DetectModerationLabels": {"ProjectVersion": model_arn}}}
+    status, reply = call("StartMediaAnalysisJob", with_model)
+    assert (status, reply["__type"]) == (400, "InvalidParameterException")

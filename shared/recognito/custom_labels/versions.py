@@ -42,6 +42,7 @@ from recognito.errors import (
     InvalidS3ObjectException,
     ResourceInUseException,
     ResourceNotFoundException,
+    ResourceNotReadyException,
 )
 from recognito.pagination import decode_token, encode_token
 from recognito.settings import settings
@@ -71,6 +72,20 @@ def get(version_arn: str) -> ProjectVersionRecord:
     """The version of ``version_arn``, or ``ResourceNotFoundException``. A start, stop or copy that a
     dead request left half done (longer than any request runs) ends as it would have failed."""
     return _settled(lookup(ProjectVersionRecord, version_arn, "version", "project version"))
+
+
+def adapter_record(version_arn: str) -> ProjectVersionRecord:
+    """A Content Moderation adapter ready for DetectModerationLabels (adapters are used once trained,
+    never started): ResourceNotFoundException for no such version, InvalidParameterException for a
+    Custom Labels model, ResourceNotReadyException while it trains or when it failed."""
+    record = get(version_arn)
+    if record.feature != CONTENT_MODERATION:
+        raise InvalidParameterException(
+            f"ProjectVersion {version_arn} is a Custom Labels model, not a Content Moderation adapter"
+        )
+    if record.status != "TRAINING_COMPLETED" or not record.model_artifact:
+        raise ResourceNotReadyException(f"The adapter {version_arn} is not ready: its status is {record.status}")
+    return record
 
 
 def _settled(record: ProjectVersionRecord) -> ProjectVersionRecord:

@@ -94,9 +94,10 @@ def state_machine_arn() -> str:
 def start_media_analysis_job(request: dict[str, Any]) -> dict[str, Any]:
     """Check the request, record the job and start its execution: ``{"JobId": ...}``."""
     config = (request.get("OperationsConfig") or {}).get("DetectModerationLabels") or {}
-    if config.get("ProjectVersion"):
-        # As DetectModerationLabels answers: recognito has no custom moderation adapters.
-        raise ResourceNotFoundException(f"The adapter {config['ProjectVersion']} does not exist")
+    if config.get("ProjectVersion"):  # an adapter: DetectModerationLabels' checks, before any image
+        from recognito.custom_labels.versions import adapter_record
+
+        adapter_record(config["ProjectVersion"])
     _check_manifest(request["Input"]["S3Object"])
     limit = int(settings().max_video_jobs)
     if VideoJobRecord.by_running.count(jobs.RUNNING, limit=limit) >= limit:

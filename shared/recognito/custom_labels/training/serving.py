@@ -13,11 +13,10 @@ from typing import Any, TypeVar
 
 from recognito.custom_labels import versions
 from recognito.custom_labels.manifests import split_s3_uri
-from recognito.custom_labels.projects import CONTENT_MODERATION
 from recognito.custom_labels.training import backbone
 from recognito.custom_labels.training.adapter import Adapter
 from recognito.custom_labels.training.model import DETECTION, Model
-from recognito.errors import InvalidParameterException, ResourceNotReadyException
+from recognito.errors import ResourceNotReadyException
 from recognito.images import limits_for, load_image
 
 Loaded = TypeVar("Loaded")
@@ -42,17 +41,8 @@ def _model(uri: str, read: Callable[[bytes], Loaded] = Model.from_bytes) -> Load
 
 
 def adapter_for(version_arn: str) -> Adapter:
-    """The adapter of a CONTENT_MODERATION version, usable once trained (adapters are not started):
-    ResourceNotFoundException for no such version, InvalidParameterException for a Custom Labels
-    model, ResourceNotReadyException while it trains or when it failed."""
-    record = versions.get(version_arn)
-    if record.feature != CONTENT_MODERATION:
-        raise InvalidParameterException(
-            f"ProjectVersion {version_arn} is a Custom Labels model, not a Content Moderation adapter"
-        )
-    if record.status != "TRAINING_COMPLETED" or not record.model_artifact:
-        raise ResourceNotReadyException(f"The adapter {version_arn} is not ready: its status is {record.status}")
-    return _model(record.model_artifact, Adapter.from_bytes)
+    """The adapter of a CONTENT_MODERATION version (``versions.adapter_record`` says which are usable)."""
+    return _model(versions.adapter_record(version_arn).model_artifact, Adapter.from_bytes)
 
 
 def detect_custom_labels(request: dict[str, Any]) -> dict[str, Any]:
