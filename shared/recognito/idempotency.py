@@ -3,11 +3,15 @@
 A retried request with the same token gets the first answer; the same token with different
 parameters is ``IdempotentParameterMismatchException``, as AWS answers. Requests without a token
 run every time.
+
+The records' writes (two a request: in progress, then the answer) from concurrent requests go to
+DynamoDB together (``GroupedWrites``).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +21,15 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from botocore.exceptions import ClientError
 
 from recognito.errors import IdempotentParameterMismatchException
+from recognito.locks import GroupCommit, Ticket
 from recognito.storage.tables import idempotency_table_name
 
 TOKEN_LIFETIME_SECONDS = 24 * 3600
+KEY_ATTRIBUTE = "id"  # Powertools' default key_attr, the table's key (storage.tables)
+MAX_ITEMS_PER_TRANSACTION = 100
 
 Service = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -40,7 +48,7 @@ def by_client_request_token(operation: str) -> Callable[[Service], Service]:
                 raise_on_no_idempotency_key=False,
                 expires_after_seconds=TOKEN_LIFETIME_SECONDS,
             )
-            persistence = DynamoDBPersistenceLayer(table_name=idempotency_table_name())
+            persistence = DynamoDBPersistenceLayer(table_name=idempotency_table_name(), boto3_client=_client())
             return idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)(
                 lambda request: service(request)
             )
@@ -59,3 +67,78 @@ def by_client_request_token(operation: str) -> Callable[[Service], Service]:
         return run
 
     return decorate
+
+
+class GroupedWrites:
+    """A DynamoDB client for Powertools' idempotency records whose PutItem and UpdateItem calls from
+    concurrent requests go out as one TransactWriteItems a round (``GroupCommit``); every other
+    call passes through.
+
+    Each write keeps its own condition, and each caller gets what its own call would have got: a
+    write the transaction could not make (its condition failed: a retried token) is sent again
+    alone, and answers or raises as it would have; one cancelled only because another was is sent
+    in the next round. Alone (a Lambda instance serves one request at a time) a write is the very
+    call Powertools made. Under `recognito serve`, 16 writers to one collection spent a third of
+    the endpoint's time on these two writes a request, one by one.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._group: GroupCommit[tuple[str, dict[str, Any]]] = GroupCommit(self._round)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **request: Any) -> dict[str, Any]:
+        return self._group.submit(("Put", request))
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        return self._group.submit(("Update", request))
+
+    def _round(self, tickets: list[Ticket[tuple[str, dict[str, Any]]]]) -> None:
+        batch, keys = [], set()
+        for ticket in tickets[:MAX_ITEMS_PER_TRANSACTION]:
+            key = _item_key(*ticket.work)
+            if key not in keys:  # a transaction names an item once
+                keys.add(key)
+                batch.append(ticket)
+        if len(batch) == 1:
+            self._alone(batch[0])
+            return
+        try:
+            self._client.transact_write_items(
+                TransactItems=[{kind: request} for kind, request in (t.work for t in batch)]
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                for ticket in batch:
+                    self._alone(ticket)
+                return
+            reasons = error.response.get("CancellationReasons") or []
+            for ticket, reason in zip(batch, reasons, strict=False):
+                if reason.get("Code") not in (None, "None"):
+                    self._alone(ticket)  # its own failure, raised as its own call raises it
+            if not any(ticket.done for ticket in batch):  # each round settles one at least
+                self._alone(batch[0])
+            return
+        for ticket in batch:
+            ticket.settle({})  # Powertools reads nothing from a write's answer
+
+    def _alone(self, ticket: Ticket[tuple[str, dict[str, Any]]]) -> None:
+        kind, request = ticket.work
+        try:
+            ticket.settle((self._client.put_item if kind == "Put" else self._client.update_item)(**request))
+        except Exception as error:
+            ticket.settle(error=error)
+
+
+def _item_key(kind: str, request: dict[str, Any]) -> str:
+    key = request["Key"] if kind == "Update" else {KEY_ATTRIBUTE: request["Item"][KEY_ATTRIBUTE]}
+    return json.dumps([request["TableName"], key], sort_keys=True)
+
+
+@functools.cache
+def _client() -> GroupedWrites:
+    import boto3
+
+    return GroupedWrites(boto3.session.Session().client("dynamodb"))
