@@ -65,6 +65,15 @@ class Settings:
     # Custom labels: the training state machine CreateProjectVersion starts; unset,
     # ``<table_prefix>-custom-labels-training`` in this account.
     custom_labels_state_machine: str | None = _env("RECOGNITO_CUSTOM_LABELS_STATE_MACHINE")
+    # Custom labels quotas (recognito.custom_labels.quotas), AWS's defaults: projects per account,
+    # models per project, concurrent trainings and running models per account, inference units per
+    # started model, images per dataset.
+    custom_labels_max_projects: str = _env("RECOGNITO_CUSTOM_LABELS_MAX_PROJECTS", "100")
+    custom_labels_max_versions: str = _env("RECOGNITO_CUSTOM_LABELS_MAX_VERSIONS", "100")
+    custom_labels_max_trainings: str = _env("RECOGNITO_CUSTOM_LABELS_MAX_TRAININGS", "2")
+    custom_labels_max_running: str = _env("RECOGNITO_CUSTOM_LABELS_MAX_RUNNING", "2")
+    custom_labels_max_inference_units: str = _env("RECOGNITO_CUSTOM_LABELS_MAX_INFERENCE_UNITS", "5")
+    custom_labels_max_dataset_images: str = _env("RECOGNITO_CUSTOM_LABELS_MAX_DATASET_IMAGES", "250000")
     # Face Liveness behind API Gateway's WebSocket API (recognito.liveness.apigateway): the bucket a
     # connection's video chunks collect in, and the function that decides a session.
     liveness_bucket: str | None = _env("RECOGNITO_LIVENESS_BUCKET")

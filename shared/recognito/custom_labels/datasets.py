@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recognito.aws import client
+from recognito.custom_labels import quotas
 from recognito.custom_labels.manifests import ManifestEntry, parse_line, parse_manifest, split_s3_uri
 from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, lookup, now_ms, save_new
 from recognito.errors import (
@@ -34,9 +35,7 @@ from recognito.pagination import decode_token, encode_token
 from recognito.storage.tables import DatasetEntryRecord, DatasetRecord
 
 DEFAULT_PAGE_SIZE = 100
-# Custom Labels' quotas: labels a manifest may use, lines a dataset may hold.
-MAX_LABELS = 250
-MAX_ENTRIES = 250_000
+MAX_LABELS = 250  # Custom Labels' quota of labels a manifest may use (images a dataset holds: quotas)
 # Longer than any request runs (the front door gives up at 29 s, a function at 15 minutes).
 STALE = timedelta(minutes=15)
 TEST_SHARE = 0.2  # DistributeDatasetEntries "moves 20% of the training dataset images to the test dataset"
@@ -141,8 +140,10 @@ def summarize(dataset_arn: str) -> tuple[dict[str, int], dict[str, dict[str, int
 
 def _check_content(dataset_stats: dict[str, int]) -> None:
     """Terminal content errors (AWS's codes) of a dataset's entries."""
-    if dataset_stats["TotalEntries"] > MAX_ENTRIES:
-        raise DatasetFailure("ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM", f"more than {MAX_ENTRIES} JSON lines")
+    if dataset_stats["TotalEntries"] > quotas.max_dataset_images():
+        raise DatasetFailure(
+            "ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM", f"more than {quotas.max_dataset_images()} JSON lines"
+        )
     if dataset_stats["TotalLabels"] > MAX_LABELS:
         raise DatasetFailure("ERROR_MANIFEST_TOO_MANY_LABELS", f"more than {MAX_LABELS} labels")
     if dataset_stats["TotalEntries"] and dataset_stats["ErrorEntries"] == dataset_stats["TotalEntries"]:
@@ -327,6 +328,11 @@ def update_dataset_entries(request: dict[str, Any]) -> dict[str, Any]:
     new = parse_manifest(text)
     if not new:
         raise InvalidParameterException("Changes.GroundTruth holds no JSON line")
+    held = int(record.stats.as_dict().get("TotalEntries", 0))
+    added = {entry_key(entry) for entry in new}
+    if held + len(added) > quotas.max_dataset_images():  # only near the quota: lines replacing an entry add none
+        added -= {entry.entry_key for entry in _entry_records(record.arn)}
+    quotas.check_dataset_size(held, len(added))
     _fill(record, new, "UPDATE")
     return {}
 

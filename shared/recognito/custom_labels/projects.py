@@ -17,6 +17,7 @@ from pynamodb.exceptions import PutError
 
 from recognito.errors import (
     InvalidParameterException,
+    LimitExceededException,
     RekognitionError,
     ResourceInUseException,
     ResourceNotFoundException,
@@ -123,6 +124,8 @@ def create_project(request: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException("AutoUpdate applies only to CONTENT_MODERATION projects (adapters)")
     if feature == CONTENT_MODERATION and not auto_update:
         auto_update = "DISABLED"
+    if feature == CUSTOM_LABELS:
+        _check_project_quota()
     created = now_ms()
     record = ProjectRecord(
         name,
@@ -135,6 +138,16 @@ def create_project(request: dict[str, Any]) -> dict[str, Any]:
     )
     save_new(record, ResourceInUseException(f"The project {name} already exists"))
     return {"ProjectArn": record.arn}
+
+
+def _check_project_quota() -> None:
+    """AWS's "Custom Labels projects per account" quota (the rest are in ``quotas``, which builds on this module)."""
+    limit = int(settings().custom_labels_max_projects)
+    found = ProjectRecord.scan(
+        (ProjectRecord.item == PROJECT_ITEM) & (ProjectRecord.feature == CUSTOM_LABELS), consistent_read=True
+    )
+    if sum(1 for _ in found) >= limit:
+        raise LimitExceededException(f"The account has {limit} Custom Labels projects, its quota")
 
 
 def _dataset_metadata(dataset: DatasetRecord) -> dict[str, Any]:

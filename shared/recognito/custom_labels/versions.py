@@ -21,7 +21,7 @@ from pynamodb.exceptions import UpdateError
 
 from recognito.analysis.moderation_taxonomy import base_model_version
 from recognito.aws import client
-from recognito.custom_labels import datasets, policies
+from recognito.custom_labels import datasets, policies, quotas
 from recognito.custom_labels.manifests import split_s3_uri
 from recognito.custom_labels.projects import (
     CONTENT_MODERATION,
@@ -221,6 +221,7 @@ def create_project_version(request: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException("The project has datasets: train from them, without TrainingData")
     if not legacy and request.get("TestingData"):
         raise InvalidParameterException("TestingData needs TrainingData")
+    quotas.check_new_version(project, training=True)
     train_arn, test_arn = ("", None) if legacy else _project_datasets(project)  # legacy: set below
     record = _new_version(
         project,
@@ -390,6 +391,7 @@ def start_project_version(request: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException("MaxInferenceUnits must be at least MinInferenceUnits")
     if record.status not in STARTABLE:
         raise ResourceInUseException(f"The project version is {record.status}")
+    quotas.check_start(low, high)
     _set_status(record, "STARTING", min_inference_units=low, max_inference_units=high or low)
     # Starting is making sure the model can be loaded; the serving functions load it on first use.
     if _artifact_exists(record.model_artifact):
@@ -463,6 +465,7 @@ def copy_project_version(request: dict[str, Any]) -> dict[str, Any]:
     if source.status not in HAS_MODEL:
         raise ResourceInUseException(f"The project version is {source.status}: it has no model to copy")
     output = _output_config(request)
+    quotas.check_new_version(destination, training=False)
     record = _new_version(
         destination,
         request,
