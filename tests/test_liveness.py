@@ -378,3 +378,46 @@ def test_the_websocket_api_routes_greet_keep_and_fail(aws, monkeypatch):
 
     assert apigateway.handle({"requestContext": {**context, "routeKey": "$disconnect"}}) == {"statusCode": 200}
     assert sessions.load(session_id).status == "FAILED"  # the client left before the end
+
+
+# ---- the standalone WebSocket server (the deployed container's) --------------------------------
+def test_the_standalone_server_greets_and_refuses_a_forged_message(aws, monkeypatch):
+    """recognito_local.liveness_server: the local endpoint's WebSocket side alone, binary frames,
+    keys checked; a message whose chunk signature is not the URL's chain ends the session."""
+    import threading
+    import time
+    import urllib.request
+
+    from liveness_client import LivenessClient
+    from recognito_local.liveness_server import make_server
+
+    session_id = _create()
+    monkeypatch.setattr(presign.keys, "keys_configured", lambda: True)  # from here on: the URL's key is checked
+    monkeypatch.setattr(presign.keys, "secret_for", lambda key: {"AKIDGOOD": "secret"}[key])
+    server = make_server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with urllib.request.urlopen(f"{url}/ping", timeout=10) as answer:
+            assert answer.status == 200
+        client = LivenessClient(presigned_url(url, _query(session_id), "AKIDGOOD", "secret"))
+        try:
+            greeting = client.receive()
+            assert greeting.event_type == "ServerSessionInformationEvent"
+            assert "FaceMovementAndLightChallenge" in greeting.json()["SessionInformation"]["Challenge"]
+            start = {"Challenge": {challenges.LIGHT: {"VideoStartTimestamp": 1}}}
+            client.event("ClientSessionInformationEvent", start)  # signed on the URL's signature: accepted
+            client.prior = b"\x00" * 32  # the next one signed on another chain
+            client.event("ClientSessionInformationEvent", start)
+            refused = client.receive()
+        finally:
+            client.close()
+        assert refused.headers[":message-type"] == "exception" and refused.event_type == "AccessDeniedException"
+        for _ in range(100):  # the connection's thread marks it as it closes, after the refusal
+            if sessions.load(session_id).status == "FAILED":
+                break
+            time.sleep(0.05)
+        assert sessions.load(session_id).status == "FAILED"
+    finally:
+        server.shutdown()
+        server.server_close()
