@@ -1,12 +1,15 @@
 """DetectLabels with every detector that ships: the Open Images SSD's boxes beside NanoDet's, NanoDet
-on tiles of large images, and labels only where a model said them or a child implies them.
+on tiles of large images, Text from DetectText's reader, Clothing from what people wear, and labels
+only where a model said them or a child implies them.
 
 Real photographs: foolbox's ImageNet validation photos (a shoe, a jeep, a Dalmatian) and
-scikit-image's; the large image is scikit-image's cat pasted small onto its grass, 2400 x 1600.
+scikit-image's; the large image is scikit-image's cat pasted small onto its grass, 2400 x 1600;
+text drawn with Pillow's font (tests/text_scenes.py).
 """
 
 from __future__ import annotations
 
+import io
 import json
 from functools import cache
 from pathlib import Path
@@ -26,7 +29,7 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(autouse=True)
 def models() -> None:
-    needs_models("efficientnet-lite2", "nanodet", "oid-ssd")
+    needs_models("efficientnet-lite2", "nanodet", "oid-ssd", "ppocrv4-det", "ppocrv4-rec", "ppocr-cls")
 
 
 def labels(image: np.ndarray, **request: object) -> dict[str, dict]:
@@ -38,9 +41,13 @@ def labels(image: np.ndarray, **request: object) -> dict[str, dict]:
 
 @cache
 def named_by_a_model() -> frozenset[str]:
-    """Labels some class of some model names itself (not only through a descendant)."""
+    """Labels some class of some model names itself (not only through a descendant), the concepts
+    named by their kinds' summed mass, and the labels of the reader and the torso crops."""
+    from recognito.analysis.labels import CLOTHING, CONCEPTS, TEXT
+
     data = json.loads(TAXONOMY.read_text())
-    return frozenset(name for kind in ("coco", "oid", "imagenet") for cls in data[kind] for name in cls["labels"])
+    classes = {name for kind in ("coco", "oid", "imagenet") for cls in data[kind] for name in cls["labels"]}
+    return frozenset(classes | CONCEPTS | {TEXT, CLOTHING})
 
 
 def small_cat_on_grass() -> np.ndarray:
@@ -105,3 +112,60 @@ def test_tiles_find_a_small_cat_in_a_large_image() -> None:
     (instance,) = labels(image, MinConfidence=40)["Cat"]["Instances"]
     box = instance["BoundingBox"]
     assert abs(box["Left"] - 0.75) < 0.03 and abs(box["Top"] - 0.75) < 0.03
+
+
+def test_text_is_a_concept_read_by_detect_texts_reader() -> None:
+    from text_scenes import scene
+
+    drawn, _ = scene()
+    text = labels(drawn)["Text"]
+    assert text["Confidence"] >= 80  # a word DetectText returns by default
+    assert text["Instances"] == [] and text["Parents"] == []  # a concept: no boxes, as at AWS
+    assert [c["Name"] for c in text["Categories"]] == ["Text and Documents"]
+    assert "Text" in labels(rgb("page"))
+    assert "Text" not in labels(rgb("chelsea"))
+
+
+def test_a_lone_character_is_not_text() -> None:
+    from text_scenes import draw_line
+
+    # One large letter on the cat reads at over 80 (DetectText returns it), but a lone character
+    # is as often a pip or a smudge; two letters make Text.
+    def cat_with(text: str) -> np.ndarray:
+        canvas = Image.fromarray(rgb("chelsea"))
+        draw_line(canvas, text, (30, 30), 90, fill=(255, 255, 255))
+        return np.asarray(canvas)
+
+    from recognito.analysis.text import detect_text
+
+    lone = cat_with("K")
+    read = detect_text({"Image": {"Bytes": encode(lone, "PNG")}})["TextDetections"]
+    assert [d["DetectedText"] for d in read if d["Type"] == "WORD"] == ["K"]
+    assert "Text" not in labels(lone)
+    assert "Text" in labels(cat_with("CAT"))
+
+
+def test_text_is_not_read_when_the_filters_leave_it_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    import recognito.analysis.labels as module
+
+    def unexpected(_: np.ndarray) -> float:
+        raise AssertionError("the reader ran for a label the filters leave out")
+
+    monkeypatch.setattr(module, "text_confidence", unexpected)
+    settings = {"GeneralLabels": {"LabelCategoryInclusionFilters": ["Animals and Pets"]}}
+    assert "Cat" in labels(rgb("chelsea"), Settings=settings)
+
+
+def test_clothing_from_what_people_wear() -> None:
+    from face_datasets import photo_bytes
+    from recognito.analysis.labels import found_objects, worn_confidence
+
+    # Barack Obama in a suit and tie (face_recognition's test photo, not one of the labels bench's):
+    # the classifier reads his torso's crop as things worn on the body.
+    obama = np.asarray(Image.open(io.BytesIO(photo_bytes("obama.jpg"))).convert("RGB"))
+    assert worn_confidence(obama, found_objects(obama)) >= 70
+    assert labels(obama)["Clothing"]["Confidence"] >= 70
+    # No person, nothing worn: the cat has no torso to classify.
+    chelsea = rgb("chelsea")
+    assert worn_confidence(chelsea, found_objects(chelsea)) == 0.0
+    assert "Clothing" not in labels(chelsea)

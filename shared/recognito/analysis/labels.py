@@ -16,11 +16,25 @@ by ``layers/inference/build/labels_taxonomy.py``):
 * MediaPipe's Open Images SSD (24 classes: Book, Mug, Coffee cup, Footwear, Box, Laptop, ...), whose
   boxes are instances too; where both detectors box the same object, the better box is kept.
 
+Two more signals name labels directly, without boxes:
+
+* **Text** comes from DetectText's reader (PP-OCRv4, ``recognito_inference.text``): the confidence of
+  the most legible word that DetectText would return by default (word confidence at least its
+  default ``MinConfidence`` of 80) and that has at least two letters or digits (a lone character
+  is as often a smudge or a pip). Text is a concept, so it has no ``Instances``, as at AWS.
+* **Clothing** is also what people wear: the classifier on the torso of each of the largest
+  ``Person`` boxes (the box below its top 40 %, where the head is); the probability mass there of
+  every class worn on the body (Clothing's kinds but headwear, and neckwear: a worn tie is knotted
+  on a shirt) names Clothing. Only Clothing: the classifier tells garments apart poorly on such crops (a suit reads
+  as suit, academic gown and lab coat by turns), so no kind of garment comes from them.
+
 A label is returned only when a model said it or a child label implies it: every label has a
-"support", the confidence of what named it directly (its own ImageNet classes, or a detector's box
-of it), raised to its best descendant's; a label whose support is under ``MinConfidence`` is not
-returned, however much probability its descendants add up to ("Vehicle" needs a "Car" or a
-"Bicycle" with it).
+"support", the confidence of what named it directly (its own ImageNet classes, a detector's box
+of it, the signals above), raised to its best descendant's; a label whose support is under
+``MinConfidence`` is not returned, however much probability its descendants add up to ("Vehicle"
+needs a "Car" or a "Bicycle" with it). CONCEPTS are the exception: labels AWS returns on their own
+(Clothing, Plant, Outdoors), named by the classifier's probability that the image shows any of
+their kinds (its classes exclude one another, so their masses add up), not only by one kind's.
 
 Confidences are mapped to AWS's scale, where the default ``MinConfidence`` of 55 is the bar: a
 classifier mass of 0.3 and a detector score of ~0.47 (NanoDet's IoU-aware scores rarely pass 0.9)
@@ -47,6 +61,7 @@ from recognito_inference.boxes import iou, nms
 from recognito_inference.classifier import classify
 from recognito_inference.object_detector import Detection, detect_objects
 from recognito_inference.oid_detector import detect_oid_objects
+from recognito_inference.text import read_text
 
 from recognito.analysis.image_properties import (
     DEFAULT_MAX_COLORS,
@@ -90,6 +105,24 @@ TILE_EDGE = 2.0  # px: a tile's box this close to a cut edge is part of an objec
 # ImageNet has no class for people: its ballplayer, groom and scuba diver cover a sliver of them,
 # so the classifier's silence on these labels says nothing.
 UNSEEN_BY_CLASSIFIER = frozenset({"Person"})
+# Concepts AWS returns without a child label: the summed mass of their kinds' classes names them.
+CONCEPTS = frozenset({"Clothing", "Outdoors", "Plant"})
+# Text: a word DetectText returns by default (its WordFilter's MinConfidence, 80), of at least
+# two letters or digits.
+TEXT = "Text"
+TEXT_MIN_WORD_CONFIDENCE = 0.8
+TEXT_MIN_CHARACTERS = 2
+# Clothing from people: the torsos (the box below its top TORSO_FROM) of the WORN_PEOPLE largest
+# Person boxes of at least WORN_MIN_CONFIDENCE and WORN_MIN_SIDE px a side are classified; the mass
+# of the classes of WORN's labels and their kinds names CLOTHING, less HEADWEAR's: the crop leaves
+# the head out, and the chin and neck of a close face read as caps.
+CLOTHING = "Clothing"
+WORN = ("Clothing", "Tie")
+HEADWEAR = ("Hat", "Helmet", "Balaclava", "Bonnet", "Graduation Cap", "Military Hat", "Pickelhaube", "Shower Cap")
+WORN_PEOPLE = 2
+WORN_MIN_CONFIDENCE = 50.0
+WORN_MIN_SIDE = 48
+TORSO_FROM = 0.4
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "labels_taxonomy.json"
 
@@ -102,7 +135,8 @@ class Taxonomy:
     aliases: list[list[str]]
     categories: list[list[str]]
     imagenet_to_labels: np.ndarray  # (n_labels, 1000) 0/1: class is evidence for the label or a descendant
-    imagenet_names_label: np.ndarray  # (n_labels, 1000) 0/1: the class names the label itself
+    imagenet_names_label: np.ndarray  # (n_labels, 1000) 0/1: the class names the label (a concept: or a kind of it)
+    worn: np.ndarray  # (1000,) 0/1: the class is something worn on the body (WORN's kinds, not HEADWEAR's)
     covered: np.ndarray  # (n_labels,) bool: some ImageNet class is evidence for it
     coco_labels: list[str]
     oid_labels: list[str | None]  # None: the class is not used (background, "Vehicle")
@@ -121,6 +155,8 @@ def taxonomy() -> Taxonomy:
             direct[index[name], j] = 1.0
             for n in (name, *labels[name]["parents"]):
                 matrix[index[n], j] = 1.0
+    for name in CONCEPTS:
+        direct[index[name]] = matrix[index[name]]
     return Taxonomy(
         names=names,
         index=index,
@@ -129,6 +165,7 @@ def taxonomy() -> Taxonomy:
         categories=[labels[n]["categories"] for n in names],
         imagenet_to_labels=matrix,
         imagenet_names_label=direct,
+        worn=matrix[[index[n] for n in WORN]].max(axis=0) * (1.0 - matrix[[index[n] for n in HEADWEAR]].max(axis=0)),
         covered=matrix.any(axis=1) & np.array([n not in UNSEEN_BY_CLASSIFIER for n in names]),
         coco_labels=[c["labels"][0] for c in data["coco"]],
         oid_labels=[c["labels"][0] if c["labels"] else None for c in data["oid"]],
@@ -185,14 +222,18 @@ class _Instance:
 
 
 def _label_confidences(
-    probabilities: np.ndarray, detections: list[Found], width: int, height: int
+    probabilities: np.ndarray, detections: list[Found], width: int, height: int, named: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, list[_Instance]]]:
     """Each label's confidence, its support (see the module's docstring) and the instances (boxes)
-    of the labels the detectors found."""
+    of the labels the detectors found; ``named``: labels other signals name, with their confidence."""
     tax = taxonomy()
     mass = tax.imagenet_to_labels @ probabilities
     conf = classifier_confidence(mass)
     support = classifier_confidence(tax.imagenet_names_label @ probabilities)
+    for name, confidence in named.items():
+        i = tax.index[name]
+        conf[i] = max(conf[i], confidence)
+        support[i] = max(support[i], confidence)
     instances: dict[int, list[_Instance]] = {}
     area = float(width * height)
     for det in detections:
@@ -279,6 +320,39 @@ def found_objects(rgb: np.ndarray) -> list[Found]:
     return detections_found(detect_objects_tiled(rgb), detect_oid_objects(rgb, min_score=DETECTOR_MIN_SCORE))
 
 
+def text_confidence(rgb: np.ndarray) -> float:
+    """Text's confidence (0..100): the most legible word that DetectText would return by default and
+    that has at least TEXT_MIN_CHARACTERS letters or digits; 0 when there is none."""
+    words = [word for line in read_text(rgb) for word in line.words]
+    legible = [
+        w.confidence
+        for w in words
+        if w.confidence >= TEXT_MIN_WORD_CONFIDENCE and sum(ch.isalnum() for ch in w.text) >= TEXT_MIN_CHARACTERS
+    ]
+    return 100.0 * max(legible, default=0.0)
+
+
+def worn_confidence(rgb: np.ndarray, detections: list[Found]) -> float:
+    """Clothing's confidence (0..100) from what the largest people wear: the classifier's mass of
+    worn classes on each one's torso, the best of them."""
+    tax = taxonomy()
+    person = tax.index["Person"]
+    boxes = [
+        f.box
+        for f in detections
+        if f.label == person
+        and f.confidence >= WORN_MIN_CONFIDENCE
+        and min(f.box[2] - f.box[0], f.box[3] - f.box[1]) >= WORN_MIN_SIDE
+    ]
+    boxes.sort(key=lambda b: -float((b[2] - b[0]) * (b[3] - b[1])))
+    best = 0.0
+    for x1, y1, x2, y2 in (np.round(b).astype(int) for b in boxes[:WORN_PEOPLE]):
+        torso = rgb[max(0, y1 + int(TORSO_FROM * (y2 - y1))) : max(0, y2), max(0, x1) : max(0, x2)]
+        if min(torso.shape[:2]) >= WORN_MIN_SIDE // 2:
+            best = max(best, float(tax.worn @ classify(torso)))
+    return float(classifier_confidence(np.array(best)))
+
+
 def general_labels(
     image: AnalysisImage | None,
     rgb: np.ndarray,
@@ -286,16 +360,21 @@ def general_labels(
     request: dict[str, Any],
     with_colors: bool,
     max_colors: int,
+    with_text: bool = False,
 ) -> list[dict[str, Any]]:
-    """The response's ``Labels`` for a decoded image and the detectors' findings."""
+    """The response's ``Labels`` for a decoded image and the detectors' findings; ``with_text``
+    reads the image's text for the Text label (DetectText's reader: the slowest part)."""
     tax = taxonomy()
     height, width = rgb.shape[:2]
-    conf, support, instances = _label_confidences(classify(rgb), detections, width, height)
+    filters = _filters(request.get("Settings") or {})
+    named = {CLOTHING: worn_confidence(rgb, detections)}
+    if with_text and _passes(tax.index[TEXT], filters):
+        named[TEXT] = text_confidence(rgb)
+    conf, support, instances = _label_confidences(classify(rgb), detections, width, height, named)
     min_confidence = request.get("MinConfidence")
     min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else float(min_confidence)
     max_labels = request.get("MaxLabels")
     max_labels = MAX_LABELS if max_labels is None else min(int(max_labels), MAX_LABELS)
-    filters = _filters(request.get("Settings") or {})
     order = sorted(range(len(tax.names)), key=lambda i: (-conf[i], tax.names[i]))
     labels = []
     for i in order:
@@ -340,7 +419,9 @@ def detect_labels(request: dict[str, Any]) -> dict[str, Any]:
     analysis = analysis_image(image.rgb) if want_properties else None
     result: dict[str, Any] = {"Labels": []}
     if GENERAL_LABELS in features:
-        result["Labels"] = general_labels(analysis, image.rgb, detections, request, want_properties, max_colors)
+        result["Labels"] = general_labels(
+            analysis, image.rgb, detections, request, want_properties, max_colors, with_text=True
+        )
     result["LabelModelVersion"] = LABEL_MODEL_VERSION
     if analysis is not None:
         boxes = [d.box for d in coco if d.score >= FOREGROUND_SCORE]
