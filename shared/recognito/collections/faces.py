@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from recognito.collections.service import get_collection
-from recognito.collections.store import Plan, chunks, commit, encode_embedding
+from recognito.collections.store import Plan, chunks, commit, encode_embedding, prefetched
 from recognito.errors import InvalidParameterException
 from recognito.pagination import decode_token, encode_token
 from recognito.storage import FaceRecord
@@ -18,9 +18,17 @@ DEFAULT_PAGE_SIZE = 1000
 
 
 def live_faces(collection_id: str, face_ids: list[str]) -> dict[str, FaceRecord]:
-    """The faces of ``face_ids`` that exist and are not deleted, read consistently."""
+    """The faces of ``face_ids`` that exist and are not deleted, read consistently (or with the
+    round being planned: ``store.prefetched``)."""
     found: dict[str, FaceRecord] = {}
-    for face_ids_chunk in chunks(face_ids, 100):
+    unread = []
+    for face_id in face_ids:
+        read, record = prefetched(FaceRecord, collection_id, face_id)
+        if not read:
+            unread.append(face_id)
+        elif record is not None and not record.deleted:
+            found[face_id] = record
+    for face_ids_chunk in chunks(unread, 100):
         keys = [(collection_id, face_id) for face_id in face_ids_chunk]
         for record in FaceRecord.batch_get(keys, consistent_read=True):
             if not record.deleted:

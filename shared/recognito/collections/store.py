@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import copy
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from recognito.collections.service import get_collection
@@ -34,6 +37,7 @@ MAX_ITEMS_PER_TRANSACTION = 100
 MAX_ATTEMPTS = 40
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 @dataclass
@@ -52,6 +56,48 @@ class Plan:
 
 
 Planner = Callable[[CollectionRecord], Plan]
+Read = tuple[type[Model], str]  # an item of the collection a plan reads: its model and range key
+
+
+@dataclass(frozen=True)
+class _Write:
+    plan: Planner
+    reads: tuple[Read, ...]
+
+
+_planning = threading.local()  # the items read for the round this thread plans (``prefetched``)
+
+
+def prefetched(model: type[M], collection_id: str, key: str) -> tuple[bool, M | None]:
+    """While a round is planned, an item that a plan of it named in its ``reads``, read with all
+    the others at the start of the round: (True, the record, or None where there is none);
+    (False, None) for any other item, or outside a round."""
+    items = getattr(_planning, "items", None)
+    if items is None or (model, collection_id, key) not in items:
+        return False, None
+    return True, items[(model, collection_id, key)]
+
+
+@contextmanager
+def _reading(collection_id: str, writes: Iterable[_Write]) -> Iterator[None]:
+    """Read what the round's plans said they read, one BatchGetItem per table (not one or two
+    requests a plan), for ``prefetched`` while they plan."""
+    wanted: dict[type[Model], set[str]] = {}
+    for write in writes:
+        for model, key in write.reads:
+            wanted.setdefault(model, set()).add(key)
+    items: dict[tuple[type[Model], str, str], Model | None] = {}
+    for model, keys in wanted.items():
+        range_key = model._range_key_attribute().attr_name  # noqa: SLF001 - PynamoDB's name for it
+        for chunk in chunks(sorted(keys), 100):
+            items.update(((model, collection_id, key), None) for key in chunk)
+            for record in model.batch_get([(collection_id, key) for key in chunk], consistent_read=True):
+                items[(model, collection_id, getattr(record, range_key))] = record
+    before, _planning.items = getattr(_planning, "items", None), items
+    try:
+        yield
+    finally:
+        _planning.items = before
 
 
 @cache
@@ -73,7 +119,7 @@ class _Turn:
 
     collection_id: str
     known: CollectionRecord | None = None
-    group: GroupCommit[Planner] = field(init=False)
+    group: GroupCommit[_Write] = field(init=False)
 
     def __post_init__(self) -> None:
         self.group = GroupCommit(lambda tickets: _commit_round(self.collection_id, tickets, self))
@@ -84,12 +130,13 @@ def _turn(collection_id: str) -> _Turn:
     return _Turn(collection_id)
 
 
-def commit(collection_id: str, plan: Planner) -> Any:
+def commit(collection_id: str, plan: Planner, reads: Iterable[Read] = ()) -> Any:
     """Plan against the collection's current state and commit it atomically, re-planning on a race.
 
     ``plan`` receives the collection record (read consistently) and returns the writes; each write
     draws its sequence numbers from the iterator it is given. Returns ``plan``'s result, or raises
-    what ``plan`` raised.
+    what ``plan`` raised. ``reads`` names items ``plan`` will read (``prefetched``): a round reads
+    those of all its plans at once.
 
     Writers in one process queue per collection, and one of them at a time commits for everyone
     queued (``GroupCommit``): it runs the queued plans one after another against the same record,
@@ -102,10 +149,10 @@ def commit(collection_id: str, plan: Planner) -> Any:
     taking turns, a transaction each, every writer still waited for 15 transactions. Between
     processes (Lambda instances, one request each) the condition on ``seq`` still decides.
     """
-    return _turn(collection_id).group.submit(plan)
+    return _turn(collection_id).group.submit(_Write(plan, tuple(reads)))
 
 
-def _commit_round(collection_id: str, tickets: list[Ticket[Planner]], turn: _Turn) -> None:
+def _commit_round(collection_id: str, tickets: list[Ticket[_Write]], turn: _Turn) -> None:
     """Settle at least the first ticket: plan them all, commit the compatible ones in one transaction."""
     alone = False  # after a failure no retry can fix, each plan commits by itself
     for attempt in range(MAX_ATTEMPTS):
@@ -115,7 +162,9 @@ def _commit_round(collection_id: str, tickets: list[Ticket[Planner]], turn: _Tur
             for ticket in tickets:
                 ticket.settle(error=error)
             return
-        batch = _plan_round(collection, [ticket for ticket in tickets if not ticket.done], alone)
+        waiting = [ticket for ticket in tickets if not ticket.done]
+        with _reading(collection_id, [ticket.work for ticket in waiting]):
+            batch = _plan_round(collection, waiting, alone)
         if not batch:
             turn.known = collection
             return
@@ -142,16 +191,16 @@ def _commit_round(collection_id: str, tickets: list[Ticket[Planner]], turn: _Tur
 
 
 def _plan_round(
-    collection: CollectionRecord, tickets: list[Ticket[Planner]], alone: bool
-) -> list[tuple[Ticket[Planner], Plan]]:
+    collection: CollectionRecord, tickets: list[Ticket[_Write]], alone: bool
+) -> list[tuple[Ticket[_Write], Plan]]:
     """The plans that commit together this round; tickets whose plan raised or writes nothing are
     settled, those that must wait for the next round left as they were."""
-    batch: list[tuple[Ticket[Planner], Plan]] = []
+    batch: list[tuple[Ticket[_Write], Plan]] = []
     touched: set[tuple[str, str]] = set()
     items = 1  # the collection's update
     for ticket in tickets:
         try:
-            planned = ticket.work(collection)
+            planned = ticket.work.plan(collection)
         except Exception as error:
             ticket.settle(error=error)
             continue

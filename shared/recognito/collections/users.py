@@ -10,7 +10,7 @@ import numpy as np
 
 from recognito.collections.faces import live_faces
 from recognito.collections.service import get_collection
-from recognito.collections.store import Plan, chunks, commit, decode_embedding
+from recognito.collections.store import Plan, Read, chunks, commit, decode_embedding, prefetched
 from recognito.errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException
 from recognito.faces.similarity import face_model, similarity_percent
 from recognito.idempotency import by_client_request_token
@@ -23,6 +23,9 @@ DEFAULT_PAGE_SIZE = 500
 
 
 def _user(collection_id: str, user_id: str) -> UserRecord | None:
+    read, user = prefetched(UserRecord, collection_id, user_id)
+    if read:
+        return user
     try:
         return UserRecord.get(collection_id, user_id, consistent_read=True)
     except UserRecord.DoesNotExist:
@@ -54,7 +57,7 @@ def create_user(request: dict[str, Any]) -> dict[str, Any]:
             keys=_user_key(user_id),
         )
 
-    commit(collection_id, plan)
+    commit(collection_id, plan, reads=_reads(user_id))
     return {}
 
 
@@ -77,7 +80,7 @@ def delete_user(request: dict[str, Any]) -> dict[str, Any]:
             keys=_user_key(user_id),
         )
 
-    commit(collection_id, plan)
+    commit(collection_id, plan, reads=_reads(user_id))
     return {}
 
 
@@ -104,7 +107,9 @@ def associate_faces(request: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"AssociatedFaces": [], "UnsuccessfulFaceAssociations": []}
     for wanted in chunks(list(dict.fromkeys(request["FaceIds"]))):
         associated, refused, status = commit(
-            collection_id, lambda collection, wanted=wanted: _plan_association(collection, user_id, wanted, threshold)
+            collection_id,
+            lambda collection, wanted=wanted: _plan_association(collection, user_id, wanted, threshold),
+            reads=_reads(user_id, wanted),
         )
         result["AssociatedFaces"] += associated
         result["UnsuccessfulFaceAssociations"] += refused
@@ -198,12 +203,17 @@ def _disassociate(collection_id: str, user_id: str, wanted: list[str]) -> dict[s
             keys=_user_key(user_id, wanted),
         )
 
-    return commit(collection_id, plan)
+    return commit(collection_id, plan, reads=_reads(user_id, wanted))
 
 
 def _user_key(user_id: str, face_ids: Iterable[str] = ()) -> frozenset[tuple[str, str]]:
     """``Plan.keys`` of a plan that reads and writes a user and some faces."""
     return frozenset([("user", user_id), *(("face", face_id) for face_id in face_ids)])
+
+
+def _reads(user_id: str, face_ids: Iterable[str] = ()) -> list[Read]:
+    """What a plan for a user reads first (``commit``'s ``reads``): the user, the faces asked for."""
+    return [(UserRecord, user_id), *((FaceRecord, face_id) for face_id in face_ids)]
 
 
 def _set_user(face: FaceRecord, user_id: str | None):
