@@ -47,7 +47,7 @@ def check_new_version(project: ProjectRecord, *, training: bool) -> None:
         raise ServiceQuotaExceededException(f"The project has {limit} models, its quota: delete one first")
     if training:
         limit = int(settings().custom_labels_max_trainings)
-        if _count_versions(("TRAINING_IN_PROGRESS",)) >= limit:
+        if count_versions(("TRAINING_IN_PROGRESS",)) >= limit:
             raise LimitExceededException(f"{limit} models are training, the account's quota: wait for one to end")
 
 
@@ -57,7 +57,7 @@ def check_start(min_units: int, max_units: int | None) -> None:
     if max(min_units, max_units or 0) > units:
         raise LimitExceededException(f"A started model has at most {units} inference units")
     limit = int(settings().custom_labels_max_running)
-    if _count_versions(("STARTING", "RUNNING")) >= limit:
+    if count_versions(("STARTING", "RUNNING")) >= limit:
         raise LimitExceededException(f"{limit} models are running, the account's quota: stop one first")
 
 
@@ -70,7 +70,7 @@ def check_dataset_size(current: int, adding: int) -> None:
         )
 
 
-def _count_versions(statuses: tuple[str, ...]) -> int:
+def count_versions(statuses: tuple[str, ...]) -> int:
     """The account's Custom Labels versions in one of ``statuses``."""
     found = ProjectVersionRecord.scan(
         ProjectVersionRecord.item.startswith(VERSION_ITEM)
