@@ -261,6 +261,7 @@ class World:
 
 
 # ---- the triggers: (operation, error) -> ways to get it, each making its state and giving the request
+# (``(setup, ..., request)[-1]``: the steps run in order, the last is the request sent).
 
 Trigger = Callable[[World], dict]
 
