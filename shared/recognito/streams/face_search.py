@@ -14,7 +14,6 @@ from recognito.video.frames import face_searcher
 
 DETECTED_FACE_MEMBERS = ("BoundingBox", "Confidence", "Landmarks", "Pose", "Quality")
 MATCHED_FACE_MEMBERS = ("BoundingBox", "FaceId", "Confidence", "ImageId", "ExternalImageId")
-MAX_RECORDS_PER_PUT = 500  # Kinesis PutRecords' limit
 
 
 def analyse(event: dict[str, Any]) -> dict[str, Any]:
@@ -28,19 +27,17 @@ def analyse(event: dict[str, Any]) -> dict[str, Any]:
     stream_arn = configuration["Input"]["KinesisVideoStream"]["Arn"]
     regions = configuration.get("RegionsOfInterest") or []
     frames = batches.frames(event["Key"])
-    records: list[dict[str, Any]] = []
-    if frames:
-        search = face_searcher(request)  # the collection and its index read once for the read's frames
-        records = [frame_record(stream_arn, info, search(jpeg), regions) for info, jpeg in frames]
+    if not frames:
+        return {"Records": 0}
     output = configuration["Output"]["KinesisDataStream"]["Arn"]
     kinesis = jobs.client("kinesis")
-    for first in range(0, len(records), MAX_RECORDS_PER_PUT):
-        batch = records[first : first + MAX_RECORDS_PER_PUT]
-        kinesis.put_records(
-            StreamARN=output,
-            Records=[{"Data": json.dumps(r).encode(), "PartitionKey": event["SessionId"]} for r in batch],
-        )
-    return {"Records": len(records)}
+    search = face_searcher(request)  # the collection and its index read once for the read's frames
+    for info, jpeg in frames:
+        # Each record goes out as soon as its frame is analysed: a read that is catching up holds
+        # several fragments' frames, and the first must not wait for the last.
+        analysed = frame_record(stream_arn, info, search(jpeg), regions)
+        kinesis.put_record(StreamARN=output, Data=json.dumps(analysed).encode(), PartitionKey=event["SessionId"])
+    return {"Records": len(frames)}
 
 
 def frame_record(
