@@ -101,9 +101,9 @@ def _upload(s3, items: list[tuple[str, np.ndarray, list[str]]], name: str) -> st
     return f"{name}.manifest"
 
 
-def _dataset(project: str, kind: str, key: str) -> None:
+def _dataset(project: str, kind: str, key: str) -> str:
     source = {"GroundTruthManifest": {"S3Object": {"Bucket": BUCKET, "Name": key}}}
-    ok("CreateDataset", {"ProjectArn": project, "DatasetType": kind, "DatasetSource": source})
+    return ok("CreateDataset", {"ProjectArn": project, "DatasetType": kind, "DatasetSource": source})["DatasetArn"]
 
 
 def _names(response: dict) -> set[str]:
@@ -125,7 +125,9 @@ def test_an_adapter_flags_what_the_user_flags_and_suppresses_what_the_user_calls
     project = ok(
         "CreateProject", {"ProjectName": "moderation", "Feature": "CONTENT_MODERATION", "AutoUpdate": "DISABLED"}
     )
-    _dataset(project["ProjectArn"], "TRAIN", _upload(s3, _crops("train", seed=1), "train"))
+    train = _dataset(project["ProjectArn"], "TRAIN", _upload(s3, _crops("train", seed=1), "train"))
+    stats = ok("DescribeDataset", {"DatasetArn": train})["DatasetDescription"]["DatasetStats"]
+    assert stats == {"LabeledEntries": 15, "TotalEntries": 15, "TotalLabels": 1, "ErrorEntries": 0}  # safe is a label
     _dataset(project["ProjectArn"], "TEST", _upload(s3, held_out, "test"))
     request = {
         "ProjectArn": project["ProjectArn"],

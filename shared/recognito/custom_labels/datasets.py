@@ -22,7 +22,7 @@ from typing import Any
 
 from recognito.aws import client
 from recognito.custom_labels import quotas
-from recognito.custom_labels.manifests import ManifestEntry, parse_line, parse_manifest, split_s3_uri
+from recognito.custom_labels.manifests import MODERATION, ManifestEntry, parse_line, parse_manifest, split_s3_uri
 from recognito.custom_labels.projects import DATASET_ITEM, child_arn, get_project, lookup, now_ms, save_new
 from recognito.errors import (
     InvalidParameterException,
@@ -111,6 +111,11 @@ def delete_entries(dataset_arn: str) -> None:
             batch.delete(record)
 
 
+def _labeled(record: DatasetEntryRecord) -> bool:
+    """An entry with labels, or a Custom Moderation line (whose empty ModerationLabels mean safe)."""
+    return bool(record.labels) or (MODERATION in record.line and parse_line(record.line).moderation)
+
+
 def summarize(dataset_arn: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """``DatasetStats`` and each label's ``{"EntryCount", "BoundingBoxCount"}`` as the entries stand,
     in one read. An error entry's labels are not the dataset's."""
@@ -122,7 +127,7 @@ def summarize(dataset_arn: str) -> tuple[dict[str, int], dict[str, dict[str, int
         if record.errors:
             errored += 1
             continue
-        labeled += bool(record.labels)
+        labeled += _labeled(record)
         entry_counts.update(record.labels)
         box_counts.update(record.box_labels)
     dataset_stats = {
@@ -272,7 +277,7 @@ def _matches(record: DatasetEntryRecord, request: dict[str, Any]) -> bool:
     wanted = request.get("ContainsLabels")
     if wanted and not set(wanted) & set(record.labels):
         return False
-    if request.get("Labeled") is not None and bool(record.labels) != request["Labeled"]:
+    if request.get("Labeled") is not None and _labeled(record) != request["Labeled"]:
         return False
     if request.get("SourceRefContains") and request["SourceRefContains"] not in record.entry_key:
         return False
