@@ -22,7 +22,7 @@ SIMPLIFIED = {"black", "blue", "brown", "green", "grey", "orange", "pink", "purp
 
 @pytest.fixture
 def label_models() -> None:
-    needs_models("efficientnet-lite2", "nanodet")
+    needs_models("efficientnet-lite2", "nanodet", "ppocrv4-det", "ppocrv4-rec", "ppocr-cls")
 
 
 def encode(rgb: np.ndarray, fmt: str = "PNG") -> bytes:

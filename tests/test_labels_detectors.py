@@ -169,3 +169,16 @@ def test_clothing_from_what_people_wear() -> None:
     chelsea = rgb("chelsea")
     assert worn_confidence(chelsea, found_objects(chelsea)) == 0.0
     assert "Clothing" not in labels(chelsea)
+
+
+def test_concepts_are_named_by_all_their_kinds_and_objects_by_one() -> None:
+    from recognito.analysis.labels import CONCEPTS, taxonomy
+
+    tax = taxonomy()
+    for name in CONCEPTS:  # Plant, Outdoors: any of their kinds' classes names them
+        i = tax.index[name]
+        assert tax.imagenet_names_label[i].sum() > 10
+        assert np.array_equal(tax.imagenet_names_label[i], tax.imagenet_to_labels[i])
+    for name in ("Vehicle", "Animal", "Clothing"):  # a kind must be named on its own
+        i = tax.index[name]
+        assert tax.imagenet_names_label[i].sum() < tax.imagenet_to_labels[i].sum()

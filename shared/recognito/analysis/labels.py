@@ -33,8 +33,8 @@ A label is returned only when a model said it or a child label implies it: every
 of it, the signals above), raised to its best descendant's; a label whose support is under
 ``MinConfidence`` is not returned, however much probability its descendants add up to ("Vehicle"
 needs a "Car" or a "Bicycle" with it). CONCEPTS are the exception: labels AWS returns on their own
-(Clothing, Plant, Outdoors), named by the classifier's probability that the image shows any of
-their kinds (its classes exclude one another, so their masses add up), not only by one kind's.
+(Plant, Outdoors), named by the classifier's probability that the image shows any of their kinds
+(its classes exclude one another, so their masses add up), not only by one kind's.
 
 Confidences are mapped to AWS's scale, where the default ``MinConfidence`` of 55 is the bar: a
 classifier mass of 0.3 and a detector score of ~0.47 (NanoDet's IoU-aware scores rarely pass 0.9)
@@ -106,7 +106,10 @@ TILE_EDGE = 2.0  # px: a tile's box this close to a cut edge is part of an objec
 # so the classifier's silence on these labels says nothing.
 UNSEEN_BY_CLASSIFIER = frozenset({"Person"})
 # Concepts AWS returns without a child label: the summed mass of their kinds' classes names them.
-CONCEPTS = frozenset({"Clothing", "Outdoors", "Plant"})
+# Not Clothing: the classifier spreads a close face over caps, gowns and uniforms (ImageNet's photos
+# of people are filed under what they wear), so the whole image's garment mass says "a person";
+# Clothing comes from people's torsos instead (worn_confidence).
+CONCEPTS = frozenset({"Outdoors", "Plant"})
 # Text: a word DetectText returns by default (its WordFilter's MinConfidence, 80), of at least
 # two letters or digits.
 TEXT = "Text"
