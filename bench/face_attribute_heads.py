@@ -78,16 +78,19 @@ def embeddings(labelled: list) -> np.ndarray:
     return x
 
 
-def fit(x: np.ndarray, y: np.ndarray, penalty: float = PENALTY) -> np.ndarray:
-    """Logistic regression (bias first) by Newton's method with an L2 penalty on the weights."""
+def fit(x: np.ndarray, y: np.ndarray, penalty: float = PENALTY, balanced: bool = False) -> np.ndarray:
+    """Logistic regression (bias first) by Newton's method with an L2 penalty on the weights;
+    ``balanced``: each class weighs as much as the other, however many faces it has."""
     a = np.hstack([np.ones((len(x), 1)), SCALE * x])
     w = np.zeros(a.shape[1])
     ridge = penalty * np.eye(a.shape[1])
     ridge[0, 0] = 0.0
+    share = np.where(y == 1, y.mean(), 1 - y.mean()) if balanced else np.full(len(y), 0.5)
+    c = 0.5 / share
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -50, 50)))
-        grad = a.T @ (p - y) + ridge @ w
-        hess = (a * (p * (1 - p))[:, None]).T @ a + ridge + 1e-9 * np.eye(len(w))
+        grad = a.T @ (c * (p - y)) + ridge @ w
+        hess = (a * (c * p * (1 - p))[:, None]).T @ a + ridge + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:

@@ -12,6 +12,8 @@ Models (all run batched over the faces of one image; each only when an attribute
   of the detector's box.
 - ``age-gender`` (face-api.js AgeGenderNet, MIT): age in years and P(male) from a 112x112 crop of
   the detector's box.
+- ``face-mask`` (the mask / no-mask MobileNetV2 DetectProtectiveEquipment uses): P(face cover)
+  from a 224x224 crop of the detector's box, one of FaceOccluded's signals.
 
 Measurements (no model exists in a package for these; see ``trait_features``): eyeglasses,
 sunglasses, beard and mustache come from a logistic regression on a few contrast and edge
@@ -39,6 +41,7 @@ IRIS_CROP = 2.3  # crop side / eye corner-to-corner width (MediaPipe's)
 EMOTION_SIZE = 64
 EMOTION_CROP = 1.0  # crop side / the detector box's longer side
 AGE_SIZE = 112
+MASK_CROP = 1.1  # crop side / the detector box's longer side (ppe.face_crop's 5% each side)
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -168,6 +171,18 @@ def run_age_gender(image: Image.Image, boxes: np.ndarray) -> tuple[np.ndarray, n
     return age.astype(np.float64), gender[:, 0].astype(np.float64)
 
 
+def run_mask(image: Image.Image, boxes: np.ndarray) -> np.ndarray:
+    """(n,) P(face cover) from the mask / no-mask classifier (``ppe.mask_probabilities``) on a square
+    of each detector box with 5% around it, level, as DetectProtectiveEquipment crops a face."""
+    from recognito_inference.ppe import MASK_SIZE, mask_probabilities
+
+    boxes = np.asarray(boxes, dtype=np.float64)
+    centers = (boxes[:, :2] + boxes[:, 2:]) / 2
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * MASK_CROP
+    crops, _, _ = _affine_crops(image.convert("RGB"), centers, sides, np.zeros(len(boxes)), MASK_SIZE)
+    return mask_probabilities(list(crops)).astype(np.float64)
+
+
 # ------------------------------------------------------------------------------------ geometry
 def eye_openness(eye_contours: np.ndarray) -> np.ndarray:
     """(n, 2) eyelid gap / eye width of each eye (open eyes ~0.25-0.4, closed under ~0.12)."""
@@ -209,6 +224,13 @@ def eye_direction(eye_contours: np.ndarray, irises: np.ndarray) -> np.ndarray:
     # An iris below its corners' line looks down: Rekognition's pitch is positive looking up.
     pitch = -np.degrees(np.arcsin(sy)).mean(axis=1)
     return np.stack([yaw, pitch], axis=1)
+
+
+def outside_share(mesh: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(n,) the share of each face's mesh points that fall outside the image: a face the frame cuts."""
+    xy = mesh[:, :, :2]
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
+    return 1.0 - inside.mean(axis=1)
 
 
 # Head pose from the mesh's 3-D points: the rotation that best maps this mean face onto them
@@ -379,7 +401,7 @@ def trait_features(image: Image.Image, mesh: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------- analyze
 def analyze(rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[str]) -> FaceAnalysis:
-    """Run what ``needs`` asks for ("mesh", "iris", "emotion", "age_gender", "traits") on the
+    """Run what ``needs`` asks for ("mesh", "iris", "emotion", "age_gender", "traits", "occlusion") on the
     faces at ``boxes`` (n, 4 px) with detector landmarks ``points`` (n, 5, 2); what the asked
     steps depend on (the mesh, for all but age/gender) runs too."""
     result = FaceAnalysis()
@@ -387,7 +409,7 @@ def analyze(rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[s
         return result
     image = Image.fromarray(rgb)
     boxes = np.asarray(boxes, dtype=np.float64)
-    if needs & {"mesh", "iris", "emotion", "traits"}:
+    if needs & {"mesh", "iris", "emotion", "traits", "occlusion"}:
         result.mesh, result.mesh_score = run_mesh(image, boxes, np.asarray(points, dtype=np.float64)[:, :2])
     if "iris" in needs:
         result.eye_contours, result.irises = run_iris(image, result.mesh)
@@ -397,4 +419,7 @@ def analyze(rgb: np.ndarray, boxes: np.ndarray, points: np.ndarray, needs: set[s
         result.ages, result.male = run_age_gender(image, boxes)
     if "traits" in needs:
         result.extra["traits"] = trait_features(image, result.mesh)
+    if "occlusion" in needs:
+        result.extra["mask"] = run_mask(image, boxes)
+        result.extra["outside"] = outside_share(result.mesh, image.width, image.height)
     return result

@@ -3,7 +3,7 @@
 ``Attributes`` picks what each FaceDetail carries. DEFAULT (BoundingBox, Confidence, Landmarks,
 Pose, Quality) is always returned; ALL adds every attribute (and all 30 landmarks), and the
 single attributes (AGE_RANGE, EMOTIONS, ...) add themselves (recognito.faces.attributes says
-where each comes from). FACE_OCCLUDED is accepted and not returned.
+where each comes from). FACE_OCCLUDED among them.
 """
 
 from __future__ import annotations
