@@ -132,7 +132,7 @@ def test_faceless_images():
 
 
 def test_index_faces_with_all_detection_attributes():
-    needs_models("centerface", "sface", "facemesh", "emotion")
+    needs_models("centerface", "sface", "facemesh", "emotion", "face-mask")
     call("CreateCollection", {"CollectionId": "detailed"})
     status, indexed = call(
         "IndexFaces",
@@ -141,4 +141,5 @@ def test_index_faces_with_all_detection_attributes():
     assert status == 200
     detail = indexed["FaceRecords"][0]["FaceDetail"]
     assert detail["Smile"]["Value"] is True and detail["Emotions"][0]["Type"] == "HAPPY"
+    assert detail["FaceOccluded"]["Value"] is False
     assert len(detail["Landmarks"]) > 5
