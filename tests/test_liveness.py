@@ -380,6 +380,51 @@ def test_the_websocket_api_routes_greet_keep_and_fail(aws, monkeypatch):
     assert sessions.load(session_id).status == "FAILED"  # the client left before the end
 
 
+def test_the_websocket_api_keeps_each_connections_signature_chain(aws, monkeypatch):
+    """Deployed, each message is its own invocation: the chain's last signature is kept with the
+    connection, so the next message must follow it, and a forged one ends the session."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import boto3
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+    from recognito.liveness import apigateway
+
+    monkeypatch.setenv(env_name("liveness_bucket"), "liveness-video")
+    settings.cache_clear()
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="liveness-video")
+    session_id = _create()
+    monkeypatch.setattr(presign.keys, "keys_configured", lambda: True)
+    monkeypatch.setattr(presign.keys, "secret_for", lambda key: {"AKIDGOOD": "secret"}[key])
+    url = urlsplit(
+        presigned_url("https://abc.execute-api.us-east-1.amazonaws.com", _query(session_id), "AKIDGOOD", "secret")
+    )
+    context = {"connectionId": "c2", "domainName": "abc.execute-api.us-east-1.amazonaws.com", "stage": "v1"}
+    connect = {
+        "requestContext": {**context, "routeKey": "$connect"},
+        "headers": {"Host": url.netloc},
+        "multiValueQueryStringParameters": parse_qs(url.query),
+    }
+    assert apigateway.handle(connect) == {"statusCode": 200}
+
+    def send(inner: bytes, prior: bytes) -> bytes:
+        message = signed(inner, prior, secret="secret")
+        routed = {"requestContext": {**context, "routeKey": "$default"}, "body": base64.b64encode(message).decode()}
+        assert apigateway.handle(routed) == {"statusCode": 200}
+        return next(eventstream.decode(message)).headers[":chunk-signature"]
+
+    start = eventstream.event(
+        "ClientSessionInformationEvent", {"Challenge": {challenges.LIGHT: {"VideoStartTimestamp": 1}}}
+    )
+    first = send(start, bytes.fromhex(parse_qs(url.query)["X-Amz-Signature"][0]))
+    send(start, first)  # on the one before, kept in S3 between the invocations
+    assert len(apigateway.S3Recording(session_id).events()) == 2 and sessions.load(session_id).status == "IN_PROGRESS"
+    connection = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections["c2"]
+    send(start, first)  # a replay
+    (*_, refusal) = eventstream.decode(connection.data)  # then the connection was closed
+    assert refusal.event_type == "AccessDeniedException"
+    assert sessions.load(session_id).status == "FAILED"
+
+
 # ---- the standalone WebSocket server (the deployed container's) --------------------------------
 def test_the_standalone_server_greets_and_refuses_a_forged_message(aws, monkeypatch):
     """recognito_local.liveness_server: the local endpoint's WebSocket side alone, binary frames,
