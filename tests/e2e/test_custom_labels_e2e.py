@@ -1,9 +1,10 @@
 """Custom labels trained for real through `recognito serve` with stock boto3, as a user's code does it:
 photographs and Ground Truth manifests uploaded to the endpoint's S3, a project with TRAIN and TEST
 datasets made from them, CreateProjectVersion (the endpoint runs statemachines/custom_labels_training
-in its own Step Functions, the workers in process), boto3's waiters, the evaluation read back from
-S3, then StartProjectVersion and DetectCustomLabels on photographs neither dataset holds, and the
-teardown AWS requires (stop, delete the version, the datasets, the project).
+in its own Step Functions, the workers in process: the execution's history is read back), boto3's
+waiters, the evaluation read back from S3, then StartProjectVersion and DetectCustomLabels on
+photographs neither dataset holds, and the teardown AWS requires (stop, delete the version, the
+datasets, the project).
 
 The images are crops of three scikit-image photographs (tests/custom_labels_images.py): training
 crops from the left of each photograph, testing and held-out crops from its right.
@@ -46,7 +47,23 @@ def _manifest(s3, name: str, items: list[tuple[np.ndarray, str]]) -> dict:
     return {"GroundTruthManifest": {"S3Object": {"Bucket": BUCKET, "Name": f"{name}.manifest"}}}
 
 
-def test_train_evaluate_serve_and_delete_through_recognito_serve(rekognition, s3):
+def _training_run(stepfunctions, version_arn: str) -> list[str]:
+    """The states the endpoint's training execution for ``version_arn`` entered, in order."""
+    machine = next(
+        m["stateMachineArn"]
+        for m in stepfunctions.list_state_machines()["stateMachines"]
+        if m["name"].endswith("custom-labels-training")
+    )
+    for execution in stepfunctions.list_executions(stateMachineArn=machine)["executions"]:
+        described = stepfunctions.describe_execution(executionArn=execution["executionArn"])
+        if json.loads(described["input"])["ProjectVersionArn"] == version_arn:
+            assert described["status"] == "SUCCEEDED", described
+            events = stepfunctions.get_execution_history(executionArn=execution["executionArn"])["events"]
+            return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    raise AssertionError(f"no training execution for {version_arn}")
+
+
+def test_train_evaluate_serve_and_delete_through_recognito_serve(rekognition, s3, aws_client):
     needs_models("efficientnet-lite2")
     s3.create_bucket(Bucket=BUCKET)
     # The in-process flow test's images (seeds 2 and 3), and six crops neither dataset holds.
@@ -68,6 +85,15 @@ def test_train_evaluate_serve_and_delete_through_recognito_serve(rekognition, s3
     rekognition.get_waiter("project_version_training_completed").wait(
         ProjectArn=project, VersionNames=["v1"], WaiterConfig=FAST
     )
+    entered = _training_run(aws_client("stepfunctions"), arn)  # statemachines/custom_labels_training.asl.json
+    assert [state for state in entered if state != "ExtractBatch"] == [
+        "Validate",
+        "Extract",
+        "Train",
+        "Evaluate",
+        "Record",
+    ]
+    assert entered.count("ExtractBatch") == 2  # the Map's batches: the TRAIN and the TEST images
     described = rekognition.describe_project_versions(ProjectArn=project, VersionNames=["v1"])
     description = described["ProjectVersionDescriptions"][0]
     assert description["Status"] == "TRAINING_COMPLETED" and description["BillableTrainingTimeInSeconds"] >= 1
