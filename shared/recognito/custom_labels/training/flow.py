@@ -125,7 +125,7 @@ def _moderation_plan(train: list[ManifestEntry], test: list[ManifestEntry] | Non
     """An adapter's checks: Custom Moderation lines only, naming labels of the moderation taxonomy."""
     from recognito.custom_labels.training.adapter import unknown_labels
 
-    everything = train + (test or [])
+    everything = train + [e for e in test or [] if not e.has_errors and e.labeled]  # what trains and tests
     if not train or not all(e.moderation for e in everything):
         raise TrainingFailure(
             "A Content Moderation adapter trains on Custom Moderation manifests: every image needs "
