@@ -168,3 +168,35 @@ def test_idempotency_records_written_together_answer_as_alone():
     assert again.error.response["Item"]["status"] == {"S": "INPROGRESS"}
     stored = {item["id"]["S"]: item["status"]["S"] for item in client.scan(TableName=table)["Items"]}
     assert stored == {"done": "COMPLETED", "new-1": "INPROGRESS", "new-2": "INPROGRESS"}
+
+
+def test_completing_a_record_put_here_stores_what_the_update_would():
+    """Powertools' two writes (a record in progress, then its answer) through ``GroupedWrites``
+    and straight to DynamoDB leave the same item; the second one went as a put."""
+    import boto3
+    from recognito.idempotency import GroupedWrites
+    from recognito.storage.tables import idempotency_table_name
+
+    client, table = boto3.client("dynamodb"), idempotency_table_name()
+    writes, sent = GroupedWrites(client), []
+    writes._group._run = lambda tickets, run=writes._group._run: sent.extend(t.work[0] for t in tickets) or run(tickets)  # noqa: SLF001
+    for writer, key in ((writes, "grouped"), (client, "direct")):
+        item = {"id": {"S": key}, "status": {"S": "INPROGRESS"}, "expiration": {"N": "99"}}
+        writer.put_item(TableName=table, Item={**item, "in_progress_expiration": {"N": "5"}})
+        writer.update_item(
+            TableName=table,
+            Key={"id": {"S": key}},
+            UpdateExpression="SET #response_data = :response_data, #expiry = :expiry, #status = :status",
+            ExpressionAttributeNames={"#response_data": "data", "#expiry": "expiration", "#status": "status"},
+            ExpressionAttributeValues={
+                ":response_data": {"S": '{"UserStatus": "ACTIVE"}'},
+                ":expiry": {"N": "100"},
+                ":status": {"S": "COMPLETED"},
+            },
+        )
+    grouped, direct = (
+        client.get_item(TableName=table, Key={"id": {"S": key}})["Item"] for key in ("grouped", "direct")
+    )
+    assert {**grouped, "id": None} == {**direct, "id": None}
+    assert direct["status"] == {"S": "COMPLETED"} and direct["in_progress_expiration"] == {"N": "5"}
+    assert sent == ["Put", "Put"]
