@@ -22,19 +22,26 @@ import os
 # than with 1 under load); a Lambda function has its cores to itself.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import io  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _gcompris  # noqa: E402
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 from recognito.custom_labels.training import backbone, model  # noqa: E402
 from recognito.custom_labels.training.flow import evaluate_model  # noqa: E402
 from recognito.custom_labels.training.model import Example  # noqa: E402
 from recognito.images import decode_image  # noqa: E402
 
 CARDS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "cards"
+FACES = CARDS.parent / "faces"
 PER_RANK = 20
+PER_CLASS = 20  # training photos a class for the visually distinct classes
+MAX_TEST = 40  # testing photos a class at most (portraits and cards have hundreds)
+GCOMPRIS = ("fishes", "tools", "monuments", "renewable")
 
 
 def load(split: str) -> list[tuple[np.ndarray, list[tuple[str, np.ndarray]]]]:
@@ -64,6 +71,42 @@ def crop(rgb: np.ndarray, box: np.ndarray, margin: float = 0.1) -> np.ndarray:
     return rgb[y1:y2, x1:x2]
 
 
+def rgb_of(data: bytes) -> np.ndarray:
+    """Any format Pillow reads (GCompris ships WebP, which DetectCustomLabels does not take)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def distinct_classes(rng: np.random.Generator) -> tuple[list, list]:
+    """(train, test) lists of (rgb, label) over six visually distinct classes of real photographs:
+    GCompris's fishes, tools, monuments and renewable energy (wind mills, dams, solar panels),
+    portraits (../shared/datasets/faces, split by person: no one is in both) and playing cards
+    (whole photos of ../shared/datasets/cards, train from its train split, test from its test split).
+    PER_CLASS training photos a class, the rest (at most MAX_TEST) to test."""
+    train, test = [], []
+
+    def split(label: str, photos: list, held: list | None = None) -> None:
+        order = rng.permutation(len(photos))
+        train.extend((photos[i], label) for i in order[:PER_CLASS])
+        rest = [photos[i] for i in order[PER_CLASS:]] if held is None else held
+        test.extend((rgb, label) for rgb in [rest[i] for i in rng.permutation(len(rest))[:MAX_TEST]])
+
+    for folder, photos in _gcompris.categories(GCOMPRIS).items():
+        split(folder, [rgb_of(blob) for _, blob in photos])
+    people: dict[str, list[np.ndarray]] = {}
+    for path in sorted(FACES.glob("*/*.jp*g")):
+        people.setdefault(path.parent.name, []).append(rgb_of(path.read_bytes()))
+    names = [sorted(people)[i] for i in rng.permutation(len(people))]
+    taken, first = 0, []
+    while taken < PER_CLASS:  # whole people into training until it has PER_CLASS portraits
+        first.append(names.pop(0))
+        taken += len(people[first[-1]])
+    split("portraits", [rgb for name in first for rgb in people[name]], [rgb for n in names for rgb in people[n]])
+    cards = [rgb for rgb, _ in load("train")]
+    split("playing cards", cards, [rgb for rgb, _ in load("test")])
+    return train, test
+
+
 def classification(train_images, train_labels, test_images, test_labels) -> dict:
     labels = tuple(sorted(set(train_labels)))
     started = time.monotonic()
@@ -74,10 +117,18 @@ def classification(train_images, train_labels, test_images, test_labels) -> dict
     metrics, _, _, f1 = evaluate_model(trained, test, [Example(frozenset([label])) for label in test_labels])
     top = trained.classifier.probabilities(test.pooled).argmax(1)
     accuracy = float(np.mean([labels[k] == label for k, label in zip(top, test_labels, strict=True)]))
-    return {"F1": f1, "accuracy": accuracy, "train s": seconds, "train": len(train_images), "test": len(test_images)}
+    per_label = {f"F1 {label}": m["F1Score"] for label, m in sorted(metrics.items())}
+    return {
+        "F1": f1,
+        "accuracy": accuracy,
+        "train s": seconds,
+        "train": len(train_images),
+        "test": len(test_images),
+        **per_label,
+    }
 
 
-def detection(train, test, rename=None) -> dict:
+def detection(train, test, rename=None, evaluate: bool = True) -> dict:
     def examples(items):
         return [
             Example(frozenset(rename or label for label, _ in boxes), tuple((rename or label, b) for label, b in boxes))
@@ -86,20 +137,20 @@ def detection(train, test, rename=None) -> dict:
 
     train_examples, test_examples = examples(train), examples(test)
     labels = tuple(sorted({label for e in train_examples for label in e.labels}))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     embedded = backbone.embed([rgb for rgb, _ in train])
     embed_seconds = time.monotonic() - started
     trained = model.train("detection", embedded, train_examples, labels)
-    seconds = time.monotonic() - started
-    metrics, extra, _, f1 = evaluate_model(trained, backbone.embed([rgb for rgb, _ in test]), test_examples)
-    return {
-        "mAP@0.5": extra["AveragePrecision"],
-        "F1": f1,
-        "train s": seconds,
+    times = {
+        "train s": time.monotonic() - started,
         "features s": embed_seconds,
+        "cpu s": time.process_time() - cpu,  # all threads: what an idle machine would take, about
         "train": len(train),
-        "test": len(test),
     }
+    if not evaluate:
+        return times
+    metrics, extra, _, f1 = evaluate_model(trained, backbone.embed([rgb for rgb, _ in test]), test_examples)
+    return {"mAP@0.5": extra["AveragePrecision"], "F1": f1, **times, "test": len(test)}
 
 
 def main(argv: list[str]) -> int:
@@ -113,6 +164,19 @@ def main(argv: list[str]) -> int:
         mine = [i for i, (_, (label, _)) in enumerate(singles) if label == rank]
         chosen.update(rng.permutation(mine)[:PER_RANK].tolist())
     rows = {}
+    order = rng.permutation(len(train))
+    if "--time" in argv:  # run under taskset -c 0 and -c 0,1 (ONNX Runtime uses the cores it is given)
+        load_average = os.getloadavg()
+        rows["detection, 6 ranks (250 train): time"] = detection([train[i] for i in order[:250]], test, evaluate=False)
+        rows["detection, 6 ranks (250 train): time"]["load"] = f"{load_average[0]:.1f}/{os.getloadavg()[0]:.1f}"
+        rows["detection, 6 ranks (250 train): time"]["cores"] = len(os.sched_getaffinity(0))
+        return report(rows)
+    tr, te = distinct_classes(np.random.default_rng(0))
+    rows["classification, 6 distinct classes (20 a class)"] = classification(
+        [rgb for rgb, _ in tr], [label for _, label in tr], [rgb for rgb, _ in te], [label for _, label in te]
+    )
+    if "--classes" in argv:
+        return report(rows)
     tr = [singles[i] for i in sorted(chosen)]
     te = [singles[i] for i in range(len(singles)) if i not in chosen]
     rows["classification, whole photos (6 ranks)"] = classification(
@@ -124,11 +188,14 @@ def main(argv: list[str]) -> int:
         [crop(rgb, b[1]) for rgb, b in te],
         [b[0] for _, b in te],
     )
-    order = rng.permutation(len(train))
     rows["detection, one class 'card' (100 train)"] = detection([train[i] for i in order[:100]], test, rename="card")
     if not quick:
         rows["detection, 6 ranks (296 train)"] = detection(train, test)
         rows["detection, 6 ranks (250 train): time"] = detection([train[i] for i in order[:250]], test)
+    return report(rows)
+
+
+def report(rows: dict[str, dict]) -> int:
     for name, row in rows.items():
         print(
             f"{name:45s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())

@@ -4,14 +4,18 @@ Fast R-CNN with a frozen backbone and linear heads. The proposals are a fixed se
 the detector's 520 px letterboxed input (7 sizes x 4 aspect ratios on a 24 x 24 grid of centres).
 Each one is described by the backbone's 18 x 18 feature map (``backbone.embed``) pooled over it: the
 mean of a 256-channel projection of the map over the box (what it is; the projection is the
-principal directions of the training images' cells) and a 3 x 3 grid of means of its first 64
-channels (where its edges are), plus its own position and shape. Pooling is exact area averaging
-through an integral image of the map, so all ~16,000 anchors of an image cost well under a second.
+principal directions of the training images' cells), a 3 x 3 grid of means of its first 64
+channels (where its edges are), how those 64 channels' mean over a ring around the box differs from
+the box's own (whether the box ends where the object does: a box on half an object, or on an object
+and its neighbour, has the object's look on both sides of its edge), plus its own position and shape.
+Pooling is exact area averaging through an integral image of the map, so all ~16,000 anchors of an
+image cost well under a second.
 
 Two heads are trained on them: a softmax over background plus the labels (anchors overlapping a
-box by IoU >= 0.5 are that box's label, those under 0.3 background) and a ridge regression of the
-box deltas (Fast R-CNN's dx, dy, dw, dh) from an anchor to the box it overlaps. Detection is then:
-score every anchor, refine it, non-maximum suppression per label.
+box by IoU >= 0.5 are that box's label, those under 0.3 background, plus hard negatives: anchors
+that cut an object, IoU 0.1-0.5) and a ridge regression of the box deltas (Fast R-CNN's dx, dy, dw,
+dh) from an anchor to the box it overlaps. Detection is then: score every anchor, refine it,
+non-maximum suppression per label.
 """
 
 from __future__ import annotations
@@ -28,13 +32,18 @@ UPSAMPLE = 4  # integral image at quarter cells: box edges to 1/4 of a cell (8 p
 WHOLE = 256  # channels of the projection the whole-box mean keeps
 PROJECTED = 64  # channels of the projection the 3 x 3 layout features use
 BINS = 3
+CONTEXT = 1.8  # the ring around a box: the box grown 1.8 times about its centre, minus the box
 SIZES = (40, 60, 90, 135, 200, 300, 450)  # anchor side (geometric mean of w and h) in input px
 ASPECTS = (0.55, 0.8, 1.25, 1.8)  # height / width
 CENTRES = 24
 POSITIVE_IOU = 0.5
 NEGATIVE_IOU = 0.3
-NEGATIVES_PER_IMAGE = 48
-POSITIVES_PER_IMAGE = 16
+HARD_IOU = (0.1, 0.5)  # anchors that cut an object: background, and the ones a detector gets wrong
+# Samples an image. More than 16 positives / 48 negatives, hard negatives and the ring features:
+# held-out AP 0.52 -> 0.61 on a third of the cards bench's 100 training photos (not its test photos).
+POSITIVES_PER_IMAGE = 64
+NEGATIVES_PER_IMAGE = 128
+HARD_PER_IMAGE = 32  # of the negatives
 NMS_IOU = 0.4
 MIN_SCORE = 0.01  # a detection below 1% confidence is never useful, even for AP
 PRE_NMS = 200
@@ -57,10 +66,11 @@ ANCHORS = anchors()
 
 
 def _integral(fmap: np.ndarray) -> np.ndarray:
-    """(C, G*U+1, G*U+1) integral image of a (C, G, G) map upsampled U times (nearest: exact areas)."""
-    up = fmap.repeat(UPSAMPLE, axis=1).repeat(UPSAMPLE, axis=2).astype(np.float32)
-    out = np.zeros((fmap.shape[0], up.shape[1] + 1, up.shape[2] + 1), np.float32)
-    out[:, 1:, 1:] = up.cumsum(1).cumsum(2)
+    """(G*U+1, G*U+1, C) integral image of a (C, G, G) map upsampled U times (nearest: exact areas),
+    channels last so that each box corner read is one contiguous row."""
+    up = fmap.repeat(UPSAMPLE, axis=1).repeat(UPSAMPLE, axis=2).astype(np.float32).transpose(1, 2, 0)
+    out = np.zeros((up.shape[0] + 1, up.shape[1] + 1, fmap.shape[0]), np.float32)
+    out[1:, 1:] = up.cumsum(0).cumsum(1)
     return out
 
 
@@ -72,8 +82,8 @@ def _box_means(integral: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     y1 = np.clip(np.floor(boxes[:, 1] * per_px), 0, limit - 1).astype(int)
     x2 = np.clip(np.ceil(boxes[:, 2] * per_px), x1 + 1, limit).astype(int)
     y2 = np.clip(np.ceil(boxes[:, 3] * per_px), y1 + 1, limit).astype(int)
-    sums = integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
-    return (sums / ((x2 - x1) * (y2 - y1))).T
+    sums = integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]
+    return sums / ((x2 - x1) * (y2 - y1))[:, None]
 
 
 def _bins(boxes: np.ndarray) -> np.ndarray:
@@ -88,11 +98,19 @@ def _bins(boxes: np.ndarray) -> np.ndarray:
     return np.stack(parts, 1).reshape(-1, 4)
 
 
+def _grown(boxes: np.ndarray, factor: float) -> np.ndarray:
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * factor / 2
+    return np.concatenate([centre - half, centre + half], 1)
+
+
 def region_features(fmap: np.ndarray, projection: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """(N, 256 + 9 * 64 + 4) features of ``boxes`` (input px) on one image's (1280, 18, 18) map."""
+    """(N, 256 + 10 * 64 + 4) features of ``boxes`` (input px) on one image's (1280, 18, 18) map."""
     reduced = np.einsum("cd,chw->dhw", projection, fmap.astype(np.float32))
     whole = _box_means(_integral(reduced), boxes)
-    layout = _box_means(_integral(reduced[:PROJECTED]), _bins(boxes)).reshape(len(boxes), -1)
+    first = _integral(reduced[:PROJECTED])
+    layout = _box_means(first, _bins(boxes)).reshape(len(boxes), -1)
+    ring = _box_means(first, _grown(boxes, CONTEXT)) - whole[:, :PROJECTED]
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     geometry = np.stack(
         [
@@ -103,7 +121,7 @@ def region_features(fmap: np.ndarray, projection: np.ndarray, boxes: np.ndarray)
         ],
         1,
     )
-    return np.concatenate([whole, layout, geometry], 1).astype(np.float32)
+    return np.concatenate([whole, layout, ring, geometry], 1).astype(np.float32)
 
 
 def _deltas(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -233,7 +251,10 @@ def train(
         positives = np.nonzero(best_iou >= POSITIVE_IOU)[0]
         negatives = np.nonzero(best_iou < NEGATIVE_IOU)[0]
         positives = rng.permutation(positives)[:POSITIVES_PER_IMAGE]
-        negatives = rng.permutation(negatives)[:NEGATIVES_PER_IMAGE]
+        hard = np.nonzero((best_iou >= HARD_IOU[0]) & (best_iou < HARD_IOU[1]))[0]
+        hard = rng.permutation(hard)[:HARD_PER_IMAGE]
+        easy = rng.permutation(np.setdiff1d(negatives, hard))[: NEGATIVES_PER_IMAGE - len(hard)]
+        negatives = np.concatenate([hard, easy]).astype(int)
         chosen = np.concatenate([positives, negatives])
         x = region_features(embedded.fmap[n], projection, candidates[chosen])
         xs.append(x)

@@ -13,7 +13,7 @@ from recognito.custom_labels.training.backbone import Embedded
 
 CLASSIFICATION = "classification"
 DETECTION = "detection"
-FORMAT = "recognito-custom-labels-1"
+FORMAT = "recognito-custom-labels-2"  # 2: detectors' region features gained the ring around each box
 
 Box = tuple[str, np.ndarray]  # label, (left, top, width, height) as ratios
 Found = tuple[str, float, np.ndarray | None]  # label, confidence 0..1, box or None
