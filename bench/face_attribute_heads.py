@@ -17,8 +17,12 @@ the faces, in the features' own units, as ``face_attributes.TRAIT_MODELS`` and
 Tried and not shipped: the same regression on SFace's 128-d embedding (the face model version
 2.0 computes it for the same detection; ``--sface``). Leave-one-person-out it answered the base
 rate (eyeglasses 0.817, beard and mustache 0.946; AUC 0.66-0.76): an identity embedding is trained
-to ignore glasses and beards. Beard and mustache here have 9 positives from 3 people, too few to
-refit them; they keep bench/face_traits.py's LFW regressions.
+to ignore glasses and beards. The same on the age-gender model's 512 pooled features (the layer its
+age and gender heads read; ``--age-gender``, needs the ``onnx`` package) did no better (2026-12-03:
+eyeglasses 0.782 = base rate, AUC 0.71; beard and mustache 0.928 against a base rate of 0.935, AUC
+0.885; the faces whose beard or mustache we could call have those labels alike). Beard and mustache
+here have 9 positives from 3 people, too few to refit them; they keep bench/face_traits.py's LFW
+regressions.
 """
 
 from __future__ import annotations
@@ -78,6 +82,30 @@ def embeddings(labelled: list) -> np.ndarray:
     return x
 
 
+def age_gender_features(labelled: list) -> np.ndarray:
+    """(n, 512) the age-gender model's pooled features (the layer both its heads read), for
+    --age-gender. Needs the ``onnx`` package (not a dependency: ``pip install --target DIR onnx`` and
+    put DIR on PYTHONPATH) to expose that layer as an output."""
+    import onnx
+    import onnxruntime as ort
+    from PIL import Image
+    from recognito_inference.face_attributes import AGE_SIZE, _affine_crops
+    from recognito_inference.sessions import model_dir
+
+    model = onnx.load(str(model_dir() / "age-gender.onnx"))
+    model.graph.output.append(onnx.helper.make_tensor_value_info("Reshape:0", onnx.TensorProto.FLOAT, None))
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    out = []
+    for face in labelled:
+        box = np.asarray(face.detection.box, dtype=np.float64)
+        side = np.array([max(box[2] - box[0], box[3] - box[1])])
+        crop, _, _ = _affine_crops(
+            Image.fromarray(face.image.rgb), ((box[:2] + box[2:]) / 2)[None], side, np.zeros(1), AGE_SIZE
+        )
+        out.append(session.run(["Reshape:0"], {"input": crop.astype(np.float32)})[0][0])
+    return np.array(out)
+
+
 def fit(x: np.ndarray, y: np.ndarray, penalty: float = PENALTY, balanced: bool = False) -> np.ndarray:
     """Logistic regression (bias first) by Newton's method with an L2 penalty on the weights;
     ``balanced``: each class weighs as much as the other, however many faces it has."""
@@ -116,17 +144,18 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
     return float((pos[:, None] > neg[None]).mean() + 0.5 * (pos[:, None] == neg[None]).mean())
 
 
-def main(sface: bool) -> None:
+def main(sface: bool, age_gender: bool = False) -> None:
     traits, mouths, labelled = measurements()
     groups = np.array([person(f.name) for f in labelled])
     print(f"{len(labelled)} faces, {len(set(groups))} people; leave-one-person-out CV, penalty {PENALTY}")
     from recognito_inference.face_attributes import TRAIT_FEATURES
 
+    deep = embeddings(labelled) if sface else age_gender_features(labelled) if age_gender else None
     for attribute in ATTRIBUTES:
         known = np.array([f.labels[attribute] in ("true", "false") for f in labelled])
         y = np.array([f.labels[attribute] == "true" for f in labelled], dtype=np.float64)[known]
-        if sface:
-            x, names = embeddings(labelled), None
+        if deep is not None:
+            x, names = deep, None
         elif attribute == "mouth_open":
             x, names = mouths[:, None], ["mouth_openness"]
         else:
@@ -153,4 +182,4 @@ def main(sface: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--sface" in sys.argv)
+    main("--sface" in sys.argv, "--age-gender" in sys.argv)

@@ -30,9 +30,11 @@ by leave-one-person-out cross-validation (a person's real and occluded faces hel
 and printed fitted on all the fitting faces, as ``attributes.OCCLUDED_MODEL`` holds it. Accuracies
 are printed per kind with their counts; composites are composites, and are labelled so.
 
-Tried: the sunglasses score as a fourth signal got a weight of ~0.05 (no labelled face wears dark
-lenses, so nothing here can weigh it); DetectFaces instead takes FaceOccluded to be at least as
-likely as Sunglasses, since AWS counts dark sunglasses as occluding.
+Tried and left out: the sunglasses score as a fourth signal got a weight of ~0.05 (no labelled face
+wears dark lenses, so nothing here can weigh it); taking FaceOccluded to be at least as likely as
+Sunglasses (AWS counts dark lenses as occluding) made 3 more of the 173 labelled faces wrong and
+none right (bench/face_attributes.py): two Sunglasses false alarms and one lightly tinted pair,
+which AWS says does not occlude.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ Where each value comes from (the models and measurements are described there):
 | FaceOccluded | face-mask classifier, mesh face score, mesh outside the image | fitted logistic (OCCLUDED_MODEL) |
 | Landmarks (ALL) | FaceMesh points and MediaPipe Iris pupils | all 30 types |
 
-FaceOccluded is never less likely than Sunglasses (AWS counts dark lenses as occluding).
 Confidences are the models' probabilities, or for the geometric measurements a logistic whose
 midpoint and slope were set on the labelled faces we have (tests and bench).
 """
@@ -70,7 +69,7 @@ NEEDS: dict[str, set[str]] = {
     "SUNGLASSES": {"traits"},
     "BEARD": {"traits"},
     "MUSTACHE": {"traits"},
-    "FACE_OCCLUDED": {"traits", "occlusion"},
+    "FACE_OCCLUDED": {"occlusion"},
 }
 
 EMOTION_TYPES = {
@@ -269,10 +268,7 @@ def face_attribute_values(analysis: FaceAnalysis, wanted: set[str]) -> list[dict
                 for i in range(n):
                     out[i][ATTRIBUTE_KEYS[key]] = _yes_no(float(probs[key.lower()][i]))
     if "FACE_OCCLUDED" in wanted and "outside" in analysis.extra:
-        # Dark sunglasses occlude by AWS's definition, so FaceOccluded is at least as likely as
-        # Sunglasses (the head cannot weigh them: no labelled face wears dark lenses).
-        p_sunglasses = trait_probabilities(analysis.extra["traits"])["sunglasses"]
-        p_occluded = np.maximum(occlusion_probability(occlusion_features(analysis)), p_sunglasses)
+        p_occluded = occlusion_probability(occlusion_features(analysis))
         for i in range(n):
             out[i]["FaceOccluded"] = _yes_no(float(p_occluded[i]))
     return out
