@@ -289,8 +289,8 @@ def cup_over_mouth(rgb: np.ndarray) -> np.ndarray:
 def test_face_occluded() -> None:
     """FaceOccluded (bench/face_occlusion.py fitted its head on the shared face set, not on these
     photos): clear faces read false; a real hand at a real mouth (sample2.jpg, the woman at the
-    left), a real cup pasted over a mouth and a painted surgical mask read true. A constant answer
-    fails one side."""
+    left), a real cup pasted over a mouth, a face the frame cuts and a painted surgical mask read
+    true. A constant answer fails one side."""
     from ppe_scenes import add_mask
 
     for rgb in (photo("obama.jpg"), photo("biden.jpg"), astronaut()):
@@ -300,6 +300,12 @@ def test_face_occluded() -> None:
     assert [f["FaceOccluded"]["Value"] for f in hand] == [True]
     (cup,) = detect(cup_over_mouth(photo("obama.jpg")), ["FACE_OCCLUDED"])
     assert cup["FaceOccluded"]["Value"] is True, cup["FaceOccluded"]
+    # The same photo cropped through the face: 40% of it outside the frame ("partially captured").
+    rgb = photo("obama.jpg")
+    (face,) = detect(rgb, ["DEFAULT"])
+    box = face["BoundingBox"]
+    cut = np.ascontiguousarray(rgb[:, : round((box["Left"] + 0.6 * box["Width"]) * rgb.shape[1])])
+    assert [f["FaceOccluded"]["Value"] for f in detect(cut, ["FACE_OCCLUDED"])] == [True]
     masked, count = add_mask(photo("biden.jpg"), "white")
     assert count == 1
     (face,) = detect(masked, ["FACE_OCCLUDED"])
