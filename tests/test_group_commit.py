@@ -30,9 +30,10 @@ def collection():
     return "queue"
 
 
-def _holding_the_turn(collection: str, queued: int, requests: list[dict]) -> list[tuple[int, dict]]:
-    """Send ``requests`` (AssociateFaces) from one thread each while a plan holds the collection's
-    turn; let it go once ``queued`` writers wait behind it. Their (status, body), in order."""
+def _holding_the_turn(collection: str, queued: int, requests: list) -> list:
+    """Send ``requests`` (AssociateFaces bodies, or functions to call) from one thread each while a
+    plan holds the collection's turn; let it go once ``queued`` writers wait behind it. Their
+    answers ((status, body) for a request), in order."""
     release, holding = threading.Event(), threading.Event()
 
     def hold(_: object) -> store.Plan:
@@ -44,7 +45,10 @@ def _holding_the_turn(collection: str, queued: int, requests: list[dict]) -> lis
     with ThreadPoolExecutor(len(requests) + 1) as pool:
         held = pool.submit(store.commit, collection, hold)
         assert holding.wait(30)
-        answers = [pool.submit(call, "AssociateFaces", request) for request in requests]
+        answers = [
+            pool.submit(request) if callable(request) else pool.submit(call, "AssociateFaces", request)
+            for request in requests
+        ]
         deadline = time.monotonic() + 30
         while len(turn.group._queue) < queued + 1 and time.monotonic() < deadline:  # noqa: SLF001
             time.sleep(0.01)
@@ -200,3 +204,19 @@ def test_completing_a_record_put_here_stores_what_the_update_would():
     assert {**grouped, "id": None} == {**direct, "id": None}
     assert direct["status"] == {"S": "COMPLETED"} and direct["in_progress_expiration"] == {"N": "5"}
     assert sent == ["Put", "Put"]
+
+
+def test_queued_index_and_delete_commit_together(collection, monkeypatch):
+    """IndexFaces' storage (new faces) and DeleteFaces queued on one collection: one transaction."""
+    doomed, kept = index(collection, identity(500, 2))
+    transactions: list[int] = []
+    transact = store._transact  # noqa: SLF001
+    monkeypatch.setattr(store, "_transact", lambda *args: transactions.append(len(args[2])) or transact(*args))
+    adds = [lambda seed=seed: index(collection, identity(seed, 2)) for seed in range(600, 604)]
+    deletion = lambda: call("DeleteFaces", {"CollectionId": collection, "FaceIds": [doomed]})  # noqa: E731
+    *added, (status, deleted) = _holding_the_turn(collection, 5, [*adds, deletion])
+    assert transactions == [5]
+    assert status == 200 and deleted["DeletedFaces"] == [doomed]
+    live = {record.face_id for record in FaceRecord.query(collection) if not record.deleted}
+    assert live == {kept, *(face_id for ids in added for face_id in ids)} and len(live) == 9
+    assert counts(collection) == (9, 0)

@@ -92,7 +92,12 @@ def add_faces(
 
                 return write
 
-            return Plan(sequence_numbers=len(batch), face_delta=len(batch), writes=[put(record) for record in batch])
+            return Plan(
+                sequence_numbers=len(batch),
+                face_delta=len(batch),
+                writes=[put(record) for record in batch],
+                keys=frozenset(("face", record.face_id) for record in batch),  # new ids: commits with others
+            )
 
         commit(collection_id, plan)
     return [face_description(record) for record in records]
@@ -146,7 +151,9 @@ def delete_faces(request: dict[str, Any]) -> dict[str, Any]:
     refused: list[dict[str, Any]] = []
     for wanted in chunks(list(dict.fromkeys(request["FaceIds"]))):
         chunk_deleted, chunk_refused = commit(
-            collection_id, lambda _, wanted=wanted: _plan_deletion(collection_id, wanted)
+            collection_id,
+            lambda _, wanted=wanted: _plan_deletion(collection_id, wanted),
+            reads=[(FaceRecord, face_id) for face_id in wanted],
         )
         deleted += chunk_deleted
         refused += chunk_refused
@@ -189,4 +196,5 @@ def _plan_deletion(collection_id: str, wanted: list[str]) -> Plan:
         face_delta=-len(doomed),
         writes=[tombstone(face) for face in doomed],
         result=([face.face_id for face in doomed], refused),
+        keys=frozenset(("face", face_id) for face_id in wanted),
     )
