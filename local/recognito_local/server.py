@@ -31,7 +31,7 @@ from typing import IO, Any
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from recognito_local import dynamodb_json, loopback, stepfunctions, streams, transactions
+from recognito_local import dynamodb_expressions, dynamodb_json, loopback, stepfunctions, streams, transactions
 from recognito_local.admission import Admission, Overloaded
 from recognito_local.persistence import LONG_POLL_STEP_S, StateError, StateStore, received, short_poll
 
@@ -69,6 +69,7 @@ class LocalEndpoint:
         self.moto.get_backend_for_host = functools.lru_cache(maxsize=1024)(self.moto.get_backend_for_host)
         transactions.install()
         dynamodb_json.install()  # reads' replies without moto's shape-walking serializer
+        dynamodb_expressions.install()  # each expression parsed once, not three times an item
         self._unsigned_prefixes = frozenset(UNSIGNED_REQUESTS)
         self.store = store
         self.admission = admission or Admission()
