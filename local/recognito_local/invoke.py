@@ -43,8 +43,14 @@ def functions_dir() -> Path:
 
 def implemented_operations() -> set[str]:
     """The Rekognition operations the registry declares and whose handler is present."""
-    root = functions_dir()
-    return {name for name, function in registry().operations.items() if (root / function.code / "app.py").is_file()}
+    return {name for name in registry().operations if is_implemented(name)}
+
+
+def is_implemented(operation: str) -> bool:
+    """Whether ``operation`` is a registry operation whose handler is present (one file checked,
+    not the whole list: every request asks)."""
+    function = registry().functions.get(operation)
+    return function is not None and bool(function.operation) and (functions_dir() / function.code / "app.py").is_file()
 
 
 @dataclass
@@ -95,7 +101,7 @@ def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
     registry or has no handler. A ``LookupError`` escaping the handler itself is re-raised as
     ``RuntimeError`` so the front door never mistakes a handler bug for a missing function.
     """
-    if operation not in implemented_operations():  # only API operations: never front_door, never a path
+    if not is_implemented(operation):  # only API operations: never front_door, never a path
         raise FunctionNotFound(operation)
     try:
         return call_handler(registry().operation(operation), event)
