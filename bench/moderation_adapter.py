@@ -71,16 +71,16 @@ def features(items: list[tuple[Path, list[str]]]) -> tuple[np.ndarray, np.ndarra
 def main() -> None:
     train, test = photos()
     names = [label["Name"] for label in detectable_labels()]
-    print(f"training photos: {len(train)} ({sum(bool(l) for _, l in train)} Gambling); test: {len(test)}")
+    print(f"training photos: {len(train)} ({sum(bool(labels) for _, labels in train)} Gambling); test: {len(test)}")
     pooled, base, per_image = features(train)
     started = time.monotonic()
-    trained = adapter.train(pooled, base, names, [frozenset(l) for _, l in train], THRESHOLD, "7.0")
+    trained = adapter.train(pooled, base, names, [frozenset(labels) for _, labels in train], THRESHOLD, "7.0")
     fit = time.monotonic() - started
     test_pooled, test_base, _ = features(test)
     started = time.monotonic()
     backbone.embed([_read(test[0][0])], maps=False)
     extra = time.monotonic() - started
-    found = adapter.evaluate(trained, test_pooled, test_base, names, [frozenset(l) for _, l in test])
+    found = adapter.evaluate(trained, test_pooled, test_base, names, [frozenset(labels) for _, labels in test])
     print(f"covered labels: {', '.join(trained.labels)}")
     print("label | model | precision | recall | F1 | TP | FP | FN")
     for row in found["PerLabel"] + [{"Label": "all (micro)", **found["Aggregate"]}]:
