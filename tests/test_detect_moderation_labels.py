@@ -41,7 +41,7 @@ def models() -> None:
 
 
 def detect(image: np.ndarray | bytes, **request: object) -> dict:
-    from recognito.analysis.moderation import detect_moderation_labels
+    from recognito.custom_labels.moderation import detect_moderation_labels
 
     data = image if isinstance(image, bytes) else encode(image, "JPEG", quality=92)
     return detect_moderation_labels({"Image": {"Bytes": data}, **request})

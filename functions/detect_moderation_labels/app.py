@@ -1,6 +1,6 @@
 """DetectModerationLabels: unsafe content in an image, as labels of Rekognition's taxonomy."""
 
-from recognito.analysis.moderation import detect_moderation_labels
+from recognito.custom_labels.moderation import detect_moderation_labels
 from recognito.protocol import rekognition_operation
 
 

@@ -29,12 +29,11 @@ returned, parents before children, each with ``Name``, ``ParentName`` ("" at the
 ``ContentTypes`` lists what kind of image it is (animated, illustrated) where a model can tell,
 and is empty otherwise.
 
-``ProjectVersion`` names a Custom Moderation adapter (a version of a CONTENT_MODERATION project,
-recognito.custom_labels.training.adapter): its corrections of the base model's confidences are
-applied and the response names it in ``ProjectVersion``. An adapter is used as soon as it is
-TRAINING_COMPLETED (adapters are not started); one still training or failed is
-ResourceNotReadyException, a Custom Labels model InvalidParameterException, an unknown version
-ResourceNotFoundException.
+``ProjectVersion`` names a Custom Moderation adapter (a version of a CONTENT_MODERATION project):
+its corrections of the base model's confidences are applied and the response names it in
+``ProjectVersion``. Adapters belong to custom labels, which builds on this module, so the operation's
+entry point is ``recognito.custom_labels.moderation``: it finds the adapter and hands it in here as
+``find_adapter``.
 
 Not available: ``HumanLoopConfig`` (human review through Amazon Augmented AI) answers
 InvalidParameterException.
@@ -42,6 +41,7 @@ InvalidParameterException.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -119,26 +119,31 @@ def label_confidences(scores: list[dict[str, float]]) -> dict[str, float]:
     return confidence
 
 
-def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
-    """The DetectModerationLabels response for a validated request."""
+# An adapter: the image's pixels and the base model's confidences in, the corrected confidences out.
+Adapt = Callable[[np.ndarray, dict[str, float]], dict[str, float]]
+
+
+def detect_moderation_labels(
+    request: dict[str, Any], find_adapter: Callable[[str], Adapt] | None = None
+) -> dict[str, Any]:
+    """The DetectModerationLabels response for a validated request; ``find_adapter`` turns its
+    ``ProjectVersion`` into the adapter to apply (raising the version's errors)."""
     if request.get("HumanLoopConfig") is not None:
         raise InvalidParameterException(
             "HumanLoopConfig is not supported: recognito has no human review (Amazon Augmented AI)"
         )
     min_confidence = request.get("MinConfidence", DEFAULT_MIN_CONFIDENCE)
     image = load_image(request["Image"], limits_for("DetectModerationLabels"))
-    adapter = None
+    adapt = None
     if request.get("ProjectVersion") is not None:  # after the image, as DetectCustomLabels checks
-        from recognito.custom_labels.training.serving import adapter_for
-
-        adapter = adapter_for(request["ProjectVersion"])
+        if find_adapter is None:
+            raise InvalidParameterException("ProjectVersion: this caller applies no moderation adapter")
+        adapt = find_adapter(request["ProjectVersion"])
     scores = _scores(image.rgb)
     data = taxonomy()
     confidences = label_confidences(scores)
-    if adapter is not None:
-        from recognito.custom_labels.training.backbone import embed
-
-        confidences = adapter.apply(confidences, embed([image.rgb], maps=False).pooled[0])
+    if adapt is not None:
+        confidences = adapt(image.rgb, confidences)
     labels = []
     for label in data["labels"]:  # parents before their children; only the labels a model sees
         confidence = confidences.get(label["Name"], 0.0)
@@ -161,7 +166,7 @@ def detect_moderation_labels(request: dict[str, Any]) -> dict[str, Any]:
         "ModerationModelVersion": data["model_version"],
         "ContentTypes": content_types,
     }
-    if adapter is not None:
+    if adapt is not None:
         response["ProjectVersion"] = request["ProjectVersion"]
     return response
 

@@ -208,7 +208,7 @@ def _read_json(key: str) -> Any:
 
 def moderate_batch(event: dict[str, Any]) -> dict[str, Any]:
     """DetectModerationLabels on the batch's images: each line's response, or its error."""
-    from recognito.analysis.moderation import detect_moderation_labels
+    from recognito.custom_labels.moderation import detect_moderation_labels
 
     record = jobs.load(event["JobId"])
     request = jobs.job_request(record)
