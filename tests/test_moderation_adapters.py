@@ -85,6 +85,23 @@ PHOTOS = {  # name: (photograph, the user's labels, training crops, testing crop
 }
 
 
+def test_distribute_moves_a_share_of_the_safe_images_too():
+    from recognito.custom_labels.datasets import _test_split
+    from recognito.storage.tables import DatasetEntryRecord
+
+    def entry(ref: str, labels: list[str]) -> DatasetEntryRecord:
+        return DatasetEntryRecord("train-arn", ref, line=_line(ref, labels), labels=labels)
+
+    safe = [entry(f"s3://b/safe{n}.jpg", []) for n in range(10)]
+    caps = [entry(f"s3://b/cap{n}.jpg", [ALCOHOL]) for n in range(5)]
+    unannotated = [DatasetEntryRecord("train-arn", "s3://b/plain.jpg", line='{"source-ref": "s3://b/plain.jpg"}')]
+    moving = _test_split(safe + caps + unannotated)
+    # 20% of each group: 2 of the 10 safe images, 1 of the 5 caps; never an unannotated image
+    assert sum(key.startswith("s3://b/safe") for key in moving) == 2
+    assert sum(key.startswith("s3://b/cap") for key in moving) == 1
+    assert "s3://b/plain.jpg" not in moving
+
+
 def _crops(part: str, seed: int) -> list[tuple[str, np.ndarray, list[str]]]:
     rng = np.random.default_rng(seed)
     column = 2 if part == "train" else 3

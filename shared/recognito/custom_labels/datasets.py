@@ -111,6 +111,10 @@ def delete_entries(dataset_arn: str) -> None:
             batch.delete(record)
 
 
+# The split group of images annotated with no label (no label name is empty).
+SAFE_GROUP = ""
+
+
 def _labeled(record: DatasetEntryRecord) -> bool:
     """An entry with labels, or a Custom Moderation line (whose empty ModerationLabels mean safe)."""
     return bool(record.labels) or (MODERATION in record.line and parse_line(record.line).moderation)
@@ -349,31 +353,39 @@ def _readable_for_change(arn: str) -> DatasetRecord:
     return record
 
 
+def _split_groups(record: DatasetEntryRecord) -> list[str]:
+    """The groups an image counts in when a split takes each group's share: its labels, or for an
+    image annotated with none (a Custom Moderation "safe" image) the group of such images."""
+    return list(record.labels) or [SAFE_GROUP]
+
+
 def _test_split(records: list[DatasetEntryRecord]) -> set[str]:
     """The entry keys that go to the test set: ``TEST_SHARE`` of each label's images (at least one),
-    rarest label first, never an image whose move would take a label's last training image. Within
-    a label, images go in the order of their keys' digests, so a split is repeatable."""
+    rarest label first, never an image whose move would take a label's last training image; images
+    annotated safe are split the same way, as one group. Within a group, images go in the order of
+    their keys' digests, so a split is repeatable."""
     labeled = sorted(
-        (record for record in records if record.labels and not record.errors),
+        (record for record in records if _labeled(record) and not record.errors),
         key=lambda record: hashlib.sha256(record.entry_key.encode()).digest(),
     )
-    by_label: dict[str, list[DatasetEntryRecord]] = {}
+    by_group: dict[str, list[DatasetEntryRecord]] = {}
     for record in labeled:
-        for label in record.labels:
-            by_label.setdefault(label, []).append(record)
-    left = Counter({label: len(found) for label, found in by_label.items()})  # training images per label
+        for group in _split_groups(record):
+            by_group.setdefault(group, []).append(record)
+    left = Counter({group: len(found) for group, found in by_group.items()})  # training images per group
     taken: Counter[str] = Counter()
     chosen: set[str] = set()
-    for label in sorted(by_label, key=lambda label: (len(by_label[label]), label)):
-        quota = math.ceil(TEST_SHARE * len(by_label[label]))
-        for record in by_label[label]:
-            if taken[label] >= quota:
+    for group in sorted(by_group, key=lambda group: (len(by_group[group]), group)):
+        quota = math.ceil(TEST_SHARE * len(by_group[group]))
+        for record in by_group[group]:
+            if taken[group] >= quota:
                 break
-            if record.entry_key in chosen or any(left[other] <= 1 for other in record.labels):
+            groups = _split_groups(record)
+            if record.entry_key in chosen or any(left[other] <= 1 for other in groups):
                 continue
             chosen.add(record.entry_key)
-            taken.update(record.labels)
-            left.subtract(record.labels)
+            taken.update(groups)
+            left.subtract(groups)
     return chosen
 
 
