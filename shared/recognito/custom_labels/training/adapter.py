@@ -24,7 +24,6 @@ covered label, the base model's and the adapter's true and false positives and f
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from recognito.analysis.moderation_taxonomy import taxonomy
 from recognito.custom_labels.training import evaluation
-from recognito.custom_labels.training.linear import LinearHead, fit_sigmoid
+from recognito.custom_labels.training.linear import LinearHead, fit_sigmoid, pack, unpack
 from recognito.custom_labels.training.model import fold_of
 
 FORMAT = "recognito-moderation-adapter-1"
@@ -109,24 +108,20 @@ class Adapter:
         return adapted
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            format=np.array(FORMAT),
-            labels=np.array(self.labels),
-            threshold=np.array(self.threshold),
-            cuts=self.cuts,
-            base_model_version=np.array(self.base_model_version),
-            **self.head.arrays("head"),
+        return pack(
+            FORMAT,
+            {
+                "labels": np.array(self.labels),
+                "threshold": np.array(self.threshold),
+                "cuts": self.cuts,
+                "base_model_version": np.array(self.base_model_version),
+                **self.head.arrays("head"),
+            },
         )
-        return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Adapter:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        if str(arrays.get("format")) != FORMAT:
-            raise ValueError("not a recognito moderation adapter")
+        arrays = unpack(data, FORMAT)
         return cls(
             labels=tuple(str(label) for label in arrays["labels"]),
             threshold=float(arrays["threshold"]),

@@ -8,6 +8,7 @@ numpy is all a Lambda function needs (no scikit-learn or SciPy in the deployment
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,3 +129,20 @@ def _fit(
             v[i] = 0.999 * v[i] + 0.001 * grad * grad
             param -= LEARNING_RATE * (m[i] / (1 - 0.9**step)) / (np.sqrt(v[i] / (1 - 0.999**step)) + 1e-8)
     return LinearHead(mean, scale, w, b, kind)
+
+
+def pack(format_tag: str, arrays: dict[str, np.ndarray]) -> bytes:
+    """A trained artifact's arrays as compressed npz bytes (no pickles), tagged with its format."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, format=np.array(format_tag), **arrays)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, format_tag: str) -> dict[str, np.ndarray]:
+    """The arrays ``pack`` stored; ValueError when they are not of that format (another kind of
+    artifact, or one an older recognito wrote)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    if str(arrays.get("format")) != format_tag:
+        raise ValueError(f"not a {format_tag} artifact")
+    return arrays

@@ -3,13 +3,13 @@ train it (with thresholds chosen out of fold), store it (one ``.npz``) and run i
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from recognito.custom_labels.training import classification, detection, evaluation
 from recognito.custom_labels.training.backbone import Embedded
+from recognito.custom_labels.training.linear import pack, unpack
 
 CLASSIFICATION = "classification"
 DETECTION = "detection"
@@ -51,23 +51,17 @@ class Model:
 
     def to_bytes(self) -> bytes:
         arrays = {
-            "format": np.array(FORMAT),
             "kind": np.array(self.kind),
             "labels": np.array(self.labels),
             "thresholds": np.array([self.thresholds[label] for label in self.labels], np.float64),
         }
         part = self.classifier if self.classifier is not None else self.detector
         arrays.update(part.arrays())
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        return buffer.getvalue()
+        return pack(FORMAT, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Model:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        if str(arrays.get("format")) != FORMAT:
-            raise ValueError("not a recognito custom labels model")
+        arrays = unpack(data, FORMAT)
         kind = str(arrays["kind"])
         labels = tuple(str(label) for label in arrays["labels"])
         thresholds = dict(zip(labels, (float(t) for t in arrays["thresholds"]), strict=True))
