@@ -63,6 +63,7 @@ from recognito_inference.object_detector import Detection, detect_objects
 from recognito_inference.oid_detector import detect_oid_objects
 from recognito_inference.text import read_text
 
+from recognito.analysis import text
 from recognito.analysis.image_properties import (
     DEFAULT_MAX_COLORS,
     AnalysisImage,
@@ -113,7 +114,7 @@ CONCEPTS = frozenset({"Outdoors", "Plant"})
 # Text: a word DetectText returns by default (its WordFilter's MinConfidence, 80), of at least
 # two letters or digits.
 TEXT = "Text"
-TEXT_MIN_WORD_CONFIDENCE = 0.8
+TEXT_MIN_WORD_CONFIDENCE = text.DEFAULT_MIN_CONFIDENCE / 100
 TEXT_MIN_CHARACTERS = 2
 # Clothing from people: the torsos (the box below its top TORSO_FROM) of the WORN_PEOPLE largest
 # Person boxes of at least WORN_MIN_CONFIDENCE and WORN_MIN_SIDE px a side are classified; the mass
@@ -370,7 +371,7 @@ def general_labels(
     tax = taxonomy()
     height, width = rgb.shape[:2]
     filters = _filters(request.get("Settings") or {})
-    named = {CLOTHING: worn_confidence(rgb, detections)}
+    named = {CLOTHING: worn_confidence(rgb, detections)} if _passes(tax.index[CLOTHING], filters) else {}
     if with_text and _passes(tax.index[TEXT], filters):
         named[TEXT] = text_confidence(rgb)
     conf, support, instances = _label_confidences(classify(rgb), detections, width, height, named)
